@@ -1,0 +1,205 @@
+//! λDNN's closed-form performance and cost model (paper Eq. 1-10; ../shared/MODEL.md section 2),
+//! independent of the event engine.
+//!
+//! * `T = t_load + k (t_comp + t_comm)` (Eq. 1) with real-valued `k = n_t e / b_g` (Eq. 2),
+//! * `t_load = d_t / (n B_f^s)` (Eq. 3), `t_comp = b_l / R` (Eq. 4), `t_comm = 2 d_m / B_f^p` (Eq. 5),
+//! * `R = alpha1 m + beta1` (Eq. 6), `B_f^p = min(B_f^max, B_p / n)` (Eq. 7),
+//!   `B_f^s = min(alpha2 m + beta2, B_s)` (Eq. 8),
+//! * cost `C = (m/1024 n p_GBs + p_PS) T` (Eq. 10 with the PS, the default) or `m/1024 n p_GBs T`.
+//!
+//! With `p > 1` parameter servers the PS bandwidth generalises to `B_f^p = min(B_f^max, p B_p / n)`
+//! and the PS price to `p x p_PS`; with `p = 1` these are the paper's equations exactly. The model
+//! ignores cold starts, latency, aggregation time, throttling, stragglers, timeouts and billing
+//! granularity: the simulator's `--ideal` switch makes the same assumptions.
+
+use serde::Serialize;
+
+use crate::plan::Plan;
+use crate::platform::Platform;
+use crate::workload::Workload;
+
+/// Whether predicted cost includes the parameter-server VM.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+pub enum CostModel {
+    /// `C = (m/1024 n p_GBs + p p_PS) T`: functions and PS VMs (the paper's reported dollars).
+    #[default]
+    #[value(name = "functions+ps")]
+    #[serde(rename = "functions+ps")]
+    FunctionsPlusPs,
+    /// `C = m/1024 n p_GBs T`: functions only (the paper's written equation).
+    #[value(name = "functions-only")]
+    #[serde(rename = "functions-only")]
+    FunctionsOnly,
+}
+
+/// Per-iteration and per-job times of the closed form (s).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PredictedTimes {
+    /// `t_load`: the one-off S3 load.
+    pub load: f64,
+    /// `t_comp` of one iteration.
+    pub compute_per_iteration: f64,
+    /// `t_comm` of one iteration (push plus pull).
+    pub communication_per_iteration: f64,
+    /// `k t_comp`: compute over the whole job.
+    pub compute: f64,
+    /// `k t_comm`: communication over the whole job.
+    pub communication: f64,
+}
+
+/// Cost components of the closed form (USD).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PredictedCost {
+    /// `m/1024 n p_GBs T`.
+    pub functions: f64,
+    /// `p p_PS T` (zero under `functions-only`).
+    pub parameter_server: f64,
+}
+
+/// What λDNN's model predicts for one plan.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Predicted training time `T` (s).
+    pub time_s: f64,
+    /// Predicted cost `C` (USD).
+    pub cost_usd: f64,
+    /// Real-valued iteration count `k = n_t e / b_g`.
+    pub iterations: f64,
+    /// Number of functions `n`.
+    pub functions: u32,
+    /// Memory per function (MB).
+    pub memory_mb: u32,
+    /// Local batch `b_l`.
+    pub local_batch: u32,
+    /// Global batch `b_g = n b_l`.
+    pub global_batch: u64,
+    /// Parameter servers `p`.
+    pub parameter_servers: u32,
+    /// Epochs `e`.
+    pub epochs: f64,
+    /// `R(m)` (samples/s).
+    pub training_rate_samples_per_s: f64,
+    /// `B_f^p` (MB/s).
+    pub ps_bandwidth_per_function_mb_per_s: f64,
+    /// `B_f^s` (MB/s).
+    pub s3_bandwidth_mb_per_s: f64,
+    /// Which cost formula `cost_usd` uses.
+    pub cost_model: CostModel,
+    /// Time components (s).
+    pub time_breakdown_s: PredictedTimes,
+    /// Cost components (USD).
+    pub cost_breakdown_usd: PredictedCost,
+}
+
+impl Prediction {
+    /// `t_load + k' (t_comp + t_comm)` for an integer iteration count `k'` (the simulator runs
+    /// `ceil(k)` whole iterations).
+    pub fn time_with_iterations_s(&self, iterations: u64) -> f64 {
+        let t = &self.time_breakdown_s;
+        t.load + iterations as f64 * (t.compute_per_iteration + t.communication_per_iteration)
+    }
+}
+
+/// `B_f^p = min(B_f^max, p B_p / n)` (Eq. 7, generalised to `p` PSs) (MB/s).
+pub fn ps_bandwidth_per_function_mb_per_s(
+    platform: &Platform,
+    functions: u32,
+    parameter_servers: u32,
+) -> f64 {
+    let n = platform.network.function_bandwidth_mb_per_s;
+    let p = platform.network.ps_bandwidth_mb_per_s * f64::from(parameter_servers);
+    n.min(p / f64::from(functions.max(1)))
+}
+
+/// Predicts time and cost of `plan` for `epochs` epochs of `workload` on `platform` (Eq. 1-10).
+/// The plan must already be valid for the workload and platform.
+pub fn predict(
+    workload: &Workload,
+    platform: &Platform,
+    plan: &Plan,
+    epochs: f64,
+    cost_model: CostModel,
+) -> Prediction {
+    let n = f64::from(plan.functions);
+    let rate = workload.rate_samples_per_s(plan.memory_mb);
+    let b_fp = ps_bandwidth_per_function_mb_per_s(platform, plan.functions, plan.parameter_servers);
+    let b_fs = platform.s3_bandwidth_mb_per_s(plan.memory_mb);
+    let global_batch = plan.global_batch();
+    let k = workload.training_samples as f64 * epochs / global_batch as f64;
+    let t_load = workload.dataset_mb / (n * b_fs);
+    let t_comp = f64::from(plan.local_batch) / rate;
+    let t_comm = 2.0 * workload.model_mb / b_fp;
+    let time_s = t_load + k * (t_comp + t_comm);
+    let functions_usd =
+        f64::from(plan.memory_mb) / 1024.0 * n * platform.pricing.gb_second_usd * time_s;
+    let parameter_server_usd = match cost_model {
+        CostModel::FunctionsPlusPs => {
+            f64::from(plan.parameter_servers) * platform.pricing.ps_vm_hour_usd / 3600.0 * time_s
+        }
+        CostModel::FunctionsOnly => 0.0,
+    };
+    Prediction {
+        time_s,
+        cost_usd: functions_usd + parameter_server_usd,
+        iterations: k,
+        functions: plan.functions,
+        memory_mb: plan.memory_mb,
+        local_batch: plan.local_batch,
+        global_batch,
+        parameter_servers: plan.parameter_servers,
+        epochs,
+        training_rate_samples_per_s: rate,
+        ps_bandwidth_per_function_mb_per_s: b_fp,
+        s3_bandwidth_mb_per_s: b_fs,
+        cost_model,
+        time_breakdown_s: PredictedTimes {
+            load: t_load,
+            compute_per_iteration: t_comp,
+            communication_per_iteration: t_comm,
+            compute: k * t_comp,
+            communication: k * t_comm,
+        },
+        cost_breakdown_usd: PredictedCost {
+            functions: functions_usd,
+            parameter_server: parameter_server_usd,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mobilenet_8x3008_by_hand() {
+        let w = Workload::load("mobilenet").unwrap();
+        let p = Platform::load("aws-2020").unwrap();
+        let plan = Plan::with_default_batch(&w, 8, 3008);
+        let pred = predict(&w, &p, &plan, 1.0, CostModel::FunctionsPlusPs);
+        // R = 0.03 * 3008 + 5.6 = 95.84; B_f^p = min(84, 1200/8) = 84;
+        // B_f^s = 0.002228 * 1792 + 16.12 = 20.112576; b_g = 512; k = 50000/512 = 97.65625.
+        let b_fs = 0.002228 * 1792.0 + 16.12;
+        let t_load = 148.0 / (8.0 * b_fs);
+        let t_comp = 64.0 / 95.84;
+        let t_comm = 2.0 * 18.0 / 84.0;
+        let t = t_load + 97.656_25 * (t_comp + t_comm);
+        assert!((pred.time_s - t).abs() < 1e-9, "{} vs {t}", pred.time_s);
+        assert!((pred.time_s - 107.985_355_83).abs() < 1e-6); // 0.91982 + 97.65625 * 1.09635
+        assert_eq!(pred.iterations, 97.656_25);
+        assert_eq!(pred.ps_bandwidth_per_function_mb_per_s, 84.0);
+        let cost = (3008.0 / 1024.0 * 8.0 * 0.000_016_666_7 + 0.096 / 3600.0) * t;
+        assert!((pred.cost_usd - cost).abs() < 1e-12);
+        let only = predict(&w, &p, &plan, 1.0, CostModel::FunctionsOnly);
+        assert!(only.cost_usd < pred.cost_usd);
+        assert_eq!(only.cost_breakdown_usd.parameter_server, 0.0);
+    }
+
+    #[test]
+    fn ps_saturates_beyond_bp_over_bfmax() {
+        let p = Platform::load("aws-2020").unwrap();
+        assert_eq!(ps_bandwidth_per_function_mb_per_s(&p, 14, 1), 84.0);
+        assert_eq!(ps_bandwidth_per_function_mb_per_s(&p, 20, 1), 60.0);
+        assert_eq!(ps_bandwidth_per_function_mb_per_s(&p, 20, 2), 84.0);
+        assert_eq!(ps_bandwidth_per_function_mb_per_s(&p, 40, 2), 60.0);
+    }
+}

@@ -1,0 +1,89 @@
+//! The command-line interface: one file per subcommand, shared plan flags, output formats.
+
+mod output;
+mod predict;
+mod simulate;
+
+use clap::{Args, Parser, Subcommand};
+
+pub use output::Format;
+
+use crate::error::Result;
+use crate::plan::{Plan, check_epochs};
+use crate::platform::Platform;
+use crate::workload::Workload;
+
+/// Trace-driven simulator of distributed DNN training on serverless platforms (λDNN, IEEE TC 2022).
+#[derive(Debug, Parser)]
+#[command(name = "lambdasim", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate one training job on the event engine and report time, cost and their breakdowns.
+    Simulate(simulate::SimulateArgs),
+    /// Predict time and cost of a plan with λDNN's closed-form model (Eq. 1-10), no simulation.
+    Predict(predict::PredictArgs),
+}
+
+/// Flags naming the workload, the platform and the plan, shared by `simulate` and `predict`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Workload: a shipped name (espcn, 1dcnn, mobilenet, resnet50) or a path to a workload TOML.
+    #[arg(long, short = 'w', value_name = "W")]
+    pub workload: String,
+    /// Platform: a shipped name (aws-2020, aws-2024) or a path to a platform TOML.
+    #[arg(long, short = 'p', value_name = "P", default_value = "aws-2020")]
+    pub platform: String,
+    /// Number of worker functions n.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub functions: u32,
+    /// Memory of each function in MB; must be a size the platform offers and at least the
+    /// workload's minimum.
+    #[arg(long, short = 'm', value_name = "MB")]
+    pub memory: u32,
+    /// Local batch per function in samples [default: the batch rule, Eq. 9: b_l^f while
+    /// n * b_l^f <= b_g^max, else floor(b_g^max / n)].
+    #[arg(long, short = 'b', value_name = "B")]
+    pub local_batch: Option<u32>,
+    /// Training epochs (passes over the dataset); fractions allowed.
+    #[arg(long, short = 'e', value_name = "E", default_value_t = 1.0)]
+    pub epochs: f64,
+    /// Number of parameter-server VMs; the model is split evenly across them.
+    #[arg(long, value_name = "P", default_value_t = 1)]
+    pub parameter_servers: u32,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+impl PlanArgs {
+    /// Loads the workload and platform and builds a validated plan and epoch count.
+    fn resolve(&self) -> Result<(Workload, Platform, Plan, f64)> {
+        let workload = Workload::load(&self.workload)?;
+        let platform = Platform::load(&self.platform)?;
+        let epochs = check_epochs(self.epochs)?;
+        let mut plan = Plan::with_default_batch(&workload, self.functions, self.memory);
+        if let Some(b) = self.local_batch {
+            plan.local_batch = b;
+        }
+        plan.parameter_servers = self.parameter_servers;
+        plan.validate(&workload, &platform)?;
+        Ok((workload, platform, plan, epochs))
+    }
+}
+
+/// Runs a parsed command line, writing results to stdout.
+pub fn run(cli: Cli) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match cli.command {
+        Command::Simulate(args) => simulate::run(&args, &mut out),
+        Command::Predict(args) => predict::run(&args, &mut out),
+    }
+}

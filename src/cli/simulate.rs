@@ -1,0 +1,70 @@
+//! `lambdasim simulate`: one training job on the event engine.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::PlanArgs;
+use super::output::write_atomically;
+use crate::error::Result;
+use crate::network::NetworkModel;
+use crate::platform::cpu::CpuMode;
+use crate::training::{Assumptions, Jitter, SimOptions, simulate, timeline};
+
+/// Flags of `simulate`.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Workload, platform and plan.
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Base seed of every random stream (CFS phases, jitter); same seed, same output.
+    #[arg(long, short = 's', value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Use λDNN's closed-form assumptions: fluid CPU, deterministic compute at R(m) whatever the
+    /// batch, no cold start, no latency, full network efficiency, instant aggregation, no timeout.
+    #[arg(long, conflicts_with_all = ["cpu", "jitter"])]
+    pub ideal: bool,
+    /// CPU model: fluid (wall = work / share) or cfs (20 ms CFS quota periods, pauses quantised).
+    #[arg(long, value_enum, default_value_t = CpuMode::Cfs)]
+    pub cpu: CpuMode,
+    /// Compute-time variation per worker and iteration: none, or lognormal{cv=C} (mean 1,
+    /// coefficient of variation C).
+    #[arg(long, value_name = "SPEC", default_value = "none")]
+    pub jitter: String,
+    /// Bandwidth-sharing implementation: fast (PS-link virtual clock) or reference (general
+    /// max-min progressive filling; same results, slower).
+    #[arg(long, value_enum, default_value_t = NetworkModel::Fast)]
+    pub network: NetworkModel,
+    /// Also write a per-iteration timeline CSV to FILE (written whole or not at all).
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
+}
+
+/// Simulates and writes the outcome in the requested format.
+pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
+    let (workload, platform, plan, epochs) = args.plan.resolve()?;
+    let assumptions = if args.ideal {
+        Assumptions::ideal()
+    } else {
+        Assumptions::realistic(args.cpu, Jitter::parse("--jitter", &args.jitter)?)
+    };
+    let options = SimOptions {
+        assumptions,
+        network: args.network,
+        seed: args.seed,
+        record_timeline: args.timeline.is_some(),
+    };
+    let outcome = simulate(&workload, &platform, &plan, epochs, &options)?;
+    if let Some(path) = &args.timeline {
+        write_atomically(path, |file| {
+            timeline::write_csv(
+                file,
+                &outcome.timeline,
+                outcome.functions,
+                outcome.global_batch,
+            )
+        })?;
+    }
+    args.plan.format.write(out, &outcome)
+}

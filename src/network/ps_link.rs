@@ -1,0 +1,194 @@
+//! Fast path: one shared link, equal per-flow caps, a processor-sharing virtual clock.
+//!
+//! On a link of capacity `C` whose `N` active flows each have the same cap `c`, max-min fairness
+//! gives every flow the same rate `r = min(c, C / N)`. Let `V(t)` be the megabytes served to each
+//! flow since the link last became busy (`dV/dt = r`). A flow arriving at `t_a` with `s` MB finishes
+//! when `V = V(t_a) + s`, a point fixed at arrival however the rate changes later. Active flows sit
+//! in a min-heap of those finish points, so a start or a finish costs O(log N), and the next finish
+//! time is `t + (V_min - V) / r`. `V` restarts at zero whenever the link goes idle, which keeps
+//! values small and rounding negligible.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::{Direction, Topology, TransferNetwork, finished};
+
+/// An active flow on a [`SharedLink`]: finishes when the virtual clock reaches `finish_mb`.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    finish_mb: f64,
+    size_mb: f64,
+    id: usize,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Pending {}
+
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Pending {
+    /// Reversed so the max-heap pops the smallest finish point (then the smallest id) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .finish_mb
+            .total_cmp(&self.finish_mb)
+            .then_with(|| other.id.cmp(&self.id))
+    }
+}
+
+/// A link of capacity `capacity_mb_per_s` shared equally by flows each capped at
+/// `flow_cap_mb_per_s`.
+#[derive(Clone, Debug)]
+pub struct SharedLink {
+    capacity_mb_per_s: f64,
+    flow_cap_mb_per_s: f64,
+    served_mb: f64,
+    last_s: f64,
+    flows: BinaryHeap<Pending>,
+}
+
+impl SharedLink {
+    /// An idle link.
+    pub fn new(capacity_mb_per_s: f64, flow_cap_mb_per_s: f64) -> Self {
+        SharedLink {
+            capacity_mb_per_s,
+            flow_cap_mb_per_s,
+            served_mb: 0.0,
+            last_s: 0.0,
+            flows: BinaryHeap::new(),
+        }
+    }
+
+    /// Number of active flows.
+    pub fn active(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Rate every active flow gets now: `min(cap, capacity / N)` (MB/s).
+    pub fn rate_per_flow_mb_per_s(&self) -> f64 {
+        let n = self.flows.len().max(1) as f64;
+        self.flow_cap_mb_per_s.min(self.capacity_mb_per_s / n)
+    }
+
+    fn advance(&mut self, now_s: f64) {
+        if self.flows.is_empty() {
+            self.served_mb = 0.0;
+        } else if now_s > self.last_s {
+            self.served_mb += self.rate_per_flow_mb_per_s() * (now_s - self.last_s);
+        }
+        self.last_s = self.last_s.max(now_s);
+    }
+
+    /// Starts flow `id` of `size_mb` at `now_s`.
+    pub fn add(&mut self, now_s: f64, id: usize, size_mb: f64) {
+        self.advance(now_s);
+        self.flows.push(Pending {
+            finish_mb: self.served_mb + size_mb,
+            size_mb,
+            id,
+        });
+    }
+
+    /// When the next flow finishes if nothing else starts (s).
+    pub fn next_completion_s(&self) -> Option<f64> {
+        let next = self.flows.peek()?;
+        let left = (next.finish_mb - self.served_mb).max(0.0);
+        Some(self.last_s + left / self.rate_per_flow_mb_per_s())
+    }
+
+    /// Advances to `now_s` and appends the ids of flows finished by then to `done`.
+    pub fn finish_until(&mut self, now_s: f64, done: &mut Vec<usize>) {
+        self.advance(now_s);
+        let rate = self.rate_per_flow_mb_per_s();
+        while let Some(next) = self.flows.peek() {
+            if !finished(next.finish_mb - self.served_mb, next.size_mb, rate, now_s) {
+                break;
+            }
+            done.push(next.id);
+            self.flows.pop();
+        }
+        if self.flows.is_empty() {
+            self.served_mb = 0.0;
+        }
+    }
+}
+
+/// [`TransferNetwork`] on the fast path: one [`SharedLink`] per direction stands for every PS.
+///
+/// Each worker's transfer is `p` equal flows, one per PS, started together; every PS link therefore
+/// carries one flow per active worker, all of `size / p` MB, and each flow is capped at
+/// `B_f^max / p` (the worker's NIC split over its `p` flows). So each PS link behaves identically
+/// and one represents them all.
+#[derive(Clone, Debug)]
+pub struct FastTransfers {
+    links: [SharedLink; 2],
+    parameter_servers: f64,
+}
+
+impl FastTransfers {
+    /// Idle links for `topology`.
+    pub fn new(topology: Topology) -> Self {
+        let p = topology.parameter_servers.max(1) as f64;
+        let link = SharedLink::new(topology.ps_mb_per_s, topology.function_mb_per_s / p);
+        FastTransfers {
+            links: [link.clone(), link],
+            parameter_servers: p,
+        }
+    }
+}
+
+impl TransferNetwork for FastTransfers {
+    fn start(&mut self, now_s: f64, direction: Direction, worker: usize, size_mb: f64) {
+        self.links[direction.index()].add(now_s, worker, size_mb / self.parameter_servers);
+    }
+
+    fn next_completion_s(&self, direction: Direction) -> Option<f64> {
+        self.links[direction.index()].next_completion_s()
+    }
+
+    fn finish_until(&mut self, now_s: f64, direction: Direction, done: &mut Vec<usize>) {
+        let from = done.len();
+        self.links[direction.index()].finish_until(now_s, done);
+        done[from..].sort_unstable();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_flow_runs_at_its_cap() {
+        let mut link = SharedLink::new(1200.0, 84.0);
+        link.add(1.0, 0, 42.0);
+        assert_eq!(link.next_completion_s(), Some(1.5));
+        let mut done = Vec::new();
+        link.finish_until(1.4, &mut done);
+        assert!(done.is_empty());
+        link.finish_until(1.5, &mut done);
+        assert_eq!(done, vec![0]);
+        assert_eq!(link.active(), 0);
+    }
+
+    #[test]
+    fn rate_is_min_of_cap_and_fair_share() {
+        let mut link = SharedLink::new(100.0, 30.0);
+        for id in 0..5 {
+            link.add(0.0, id, 10.0);
+        }
+        assert_eq!(link.rate_per_flow_mb_per_s(), 20.0);
+        assert_eq!(link.next_completion_s(), Some(0.5));
+        let mut done = Vec::new();
+        link.finish_until(0.5, &mut done);
+        assert_eq!(done, vec![0, 1, 2, 3, 4]);
+    }
+}

@@ -1,0 +1,70 @@
+//! A provisioning plan: how many functions, how much memory each, which local batch, how many
+//! parameter servers. Plans are what strategies choose and what the simulator and the analytic
+//! model evaluate.
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::platform::Platform;
+use crate::workload::Workload;
+
+/// How a training job is provisioned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Plan {
+    /// Number of worker functions `n`.
+    pub functions: u32,
+    /// Memory of each function (MB).
+    pub memory_mb: u32,
+    /// Local batch `b_l` of each function (samples per iteration).
+    pub local_batch: u32,
+    /// Number of parameter servers `p` (the model is split evenly across them).
+    pub parameter_servers: u32,
+}
+
+impl Plan {
+    /// A plan with the batch rule's local batch (Eq. 9) and one PS.
+    pub fn with_default_batch(workload: &Workload, functions: u32, memory_mb: u32) -> Plan {
+        Plan {
+            functions,
+            memory_mb,
+            local_batch: workload.default_local_batch(functions),
+            parameter_servers: 1,
+        }
+    }
+
+    /// Global batch `b_g = n * b_l`.
+    pub fn global_batch(&self) -> u64 {
+        u64::from(self.functions) * u64::from(self.local_batch)
+    }
+
+    /// Fails unless the platform offers this memory, the workload fits in it, and every count is
+    /// positive. Errors name the flag a user would change.
+    pub fn validate(&self, workload: &Workload, platform: &Platform) -> Result<()> {
+        if self.functions == 0 {
+            return Err(Error::invalid("--functions", "must be at least 1, got 0"));
+        }
+        if self.local_batch == 0 {
+            return Err(Error::invalid("--local-batch", "must be at least 1, got 0"));
+        }
+        if self.parameter_servers == 0 {
+            return Err(Error::invalid(
+                "--parameter-servers",
+                "must be at least 1, got 0",
+            ));
+        }
+        platform.check_memory(self.memory_mb)?;
+        workload.check_memory(self.memory_mb)
+    }
+}
+
+/// Number of training epochs `e`, checked to be positive and finite (fractions allowed).
+pub fn check_epochs(epochs: f64) -> Result<f64> {
+    if epochs.is_finite() && epochs > 0.0 {
+        Ok(epochs)
+    } else {
+        Err(Error::invalid(
+            "--epochs",
+            format!("must be a positive finite number, got {epochs}"),
+        ))
+    }
+}

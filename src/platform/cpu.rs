@@ -1,0 +1,302 @@
+//! CPU throttling of one function: how long a burst of CPU work takes in wall time.
+//!
+//! A function of memory `m` is entitled to a CPU share `s = m / mb_per_vcpu` vCPUs (capped) and sees
+//! `ceil(s)` vCPUs. Two models (MODEL.md section 5):
+//!
+//! * **Fluid**: the work runs at a constant rate of `min(s, threads)` CPUs, so
+//!   `wall = work / min(s, threads)`.
+//! * **CFS**: Linux CFS bandwidth control as Lambda uses it. Time is cut into periods of
+//!   `cfs_period_ms` (20 ms); in each period the function may consume a quota of `s x period` CPU
+//!   time, at up to `min(threads, ceil(s))` CPUs at once; once the quota is spent the function is
+//!   paused until the next period starts. Every function has its own period phase. Pauses are
+//!   therefore quantised to the period: a 3.65 ms burst at 1024 MB (quota 11.6 ms per 20 ms) that
+//!   crosses an exhausted quota takes about 12 ms, and at 128 MB (quota 1.45 ms) wall times come in
+//!   multiples of 20 ms, as measured on Lambda in 2025 (../shared/data).
+//!
+//! CFS arithmetic is exact, in integer nanoseconds, and O(1) per burst whatever its length: whole
+//! periods are counted, not simulated.
+
+use crate::engine::SimTime;
+use crate::error::{Error, Result};
+use crate::platform::Platform;
+
+/// Which CPU model runs compute bursts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum CpuMode {
+    /// Constant rate equal to the CPU share: `wall = work / share`.
+    Fluid,
+    /// CFS bandwidth control: quota `share x period` per period, pauses quantised to the period.
+    Cfs,
+}
+
+impl CpuMode {
+    /// The name used on the command line and in outputs.
+    pub fn name(self) -> &'static str {
+        match self {
+            CpuMode::Fluid => "fluid",
+            CpuMode::Cfs => "cfs",
+        }
+    }
+}
+
+/// The CPU of one function instance, with its CFS period phase and the quota already used in the
+/// current period.
+#[derive(Clone, Debug)]
+pub struct FunctionCpu {
+    mode: CpuMode,
+    share_vcpus: f64,
+    exposed_vcpus: u32,
+    period_ns: u64,
+    quota_ns: u64,
+    phase_ns: u64,
+    period_index: u64,
+    used_ns: u64,
+}
+
+impl FunctionCpu {
+    /// The CPU of a function with `memory_mb` on `platform`. `phase_fraction` in `[0, 1)` places
+    /// the function's CFS period boundaries at `(k + phase_fraction) x period`.
+    pub fn new(platform: &Platform, memory_mb: u32, mode: CpuMode, phase_fraction: f64) -> Self {
+        let share_vcpus = platform.vcpu_share(memory_mb);
+        let period_ns = SimTime::from_millis_f64(platform.cpu.cfs_period_ms)
+            .as_nanos()
+            .max(1);
+        let quota_ns = ((share_vcpus * period_ns as f64).round() as u64).max(1);
+        let phase_ns = ((phase_fraction.clamp(0.0, 1.0) * period_ns as f64) as u64) % period_ns;
+        FunctionCpu {
+            mode,
+            share_vcpus,
+            exposed_vcpus: platform.exposed_vcpus(memory_mb),
+            period_ns,
+            quota_ns,
+            phase_ns,
+            period_index: u64::MAX,
+            used_ns: 0,
+        }
+    }
+
+    /// The function's CPU share (vCPUs).
+    pub fn share_vcpus(&self) -> f64 {
+        self.share_vcpus
+    }
+
+    /// Number of vCPUs the function sees.
+    pub fn exposed_vcpus(&self) -> u32 {
+        self.exposed_vcpus
+    }
+
+    /// CPU-seconds consumed per wall second at full share by a kernel with `threads` threads:
+    /// `min(share, threads, exposed vCPUs)`.
+    pub fn fluid_rate(&self, threads: u32) -> f64 {
+        self.share_vcpus
+            .min(f64::from(threads.min(self.exposed_vcpus).max(1)))
+    }
+
+    /// Runs `work_cpu_s` CPU-seconds of work on `threads` threads starting at `start`, and returns
+    /// when it ends. In CFS mode this updates the quota used in the current period.
+    pub fn run(&mut self, start: SimTime, work_cpu_s: f64, threads: u32) -> Result<SimTime> {
+        if !(work_cpu_s.is_finite() && work_cpu_s >= 0.0) {
+            return Err(Error::Internal(format!(
+                "CPU work must be finite and >= 0, got {work_cpu_s}"
+            )));
+        }
+        let end = match self.mode {
+            CpuMode::Fluid => start.saturating_add(SimTime::from_secs_f64(
+                work_cpu_s / self.fluid_rate(threads),
+            )),
+            CpuMode::Cfs => self.run_cfs(
+                start,
+                SimTime::from_secs_f64(work_cpu_s).as_nanos(),
+                threads,
+            ),
+        };
+        Ok(end)
+    }
+
+    fn run_cfs(&mut self, start: SimTime, work_ns: u64, threads: u32) -> SimTime {
+        if work_ns == 0 {
+            return start;
+        }
+        let p = self.period_ns;
+        let par = u64::from(threads.min(self.exposed_vcpus).max(1));
+        let t = start.as_nanos();
+        // Periods start at phase + k * p; index them from the one containing t.
+        let shifted = t + (p - self.phase_ns);
+        let index = shifted / p;
+        let period_end = t + (p - shifted % p);
+        if index != self.period_index {
+            self.period_index = index;
+            self.used_ns = 0;
+        }
+        let available_now = self
+            .quota_ns
+            .saturating_sub(self.used_ns)
+            .min(par * (period_end - t));
+        if work_ns <= available_now {
+            self.used_ns += work_ns;
+            return SimTime(t + work_ns.div_ceil(par));
+        }
+        // Spend what this period allows, then whole periods of min(quota, par * p) each, then the rest.
+        let remaining = work_ns - available_now;
+        let per_period = self.quota_ns.min(par * p);
+        let whole = (remaining - 1) / per_period;
+        let last = remaining - whole * per_period;
+        let last_start = period_end + whole * p;
+        self.period_index = index + 1 + whole;
+        self.used_ns = last;
+        SimTime(last_start + last.div_ceil(par))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cpu(platform: &str, memory_mb: u32, mode: CpuMode, phase: f64) -> FunctionCpu {
+        FunctionCpu::new(&Platform::load(platform).unwrap(), memory_mb, mode, phase)
+    }
+
+    fn ms(t: SimTime) -> f64 {
+        t.as_secs_f64() * 1e3
+    }
+
+    #[test]
+    fn fluid_time_is_work_over_share() {
+        // 1024 MB on aws-2024: share 1024/1769; 1 CPU-s takes 1769/1024 s.
+        let mut c = cpu("aws-2024", 1024, CpuMode::Fluid, 0.0);
+        let end = c.run(SimTime::ZERO, 1.0, 1).unwrap();
+        assert_eq!(end, SimTime::from_secs_f64(1769.0 / 1024.0));
+        // 3008 MB on aws-2020: share 1.6786 on 2 exposed vCPUs; single-threaded work runs at 1 CPU.
+        let mut c = cpu("aws-2020", 3008, CpuMode::Fluid, 0.0);
+        assert_eq!(
+            c.run(SimTime::ZERO, 1.0, 1).unwrap(),
+            SimTime::from_secs_f64(1.0)
+        );
+        let end = c.run(SimTime::ZERO, 1.0, 2).unwrap();
+        assert_eq!(end, SimTime::from_secs_f64(1792.0 / 3008.0));
+    }
+
+    #[test]
+    fn cfs_hand_computed_bursts() {
+        // aws-2024, 1024 MB: quota = round(20 ms * 1024 / 1769) = 11.577162 ms per 20 ms, phase 0.
+        let mut c = cpu("aws-2024", 1024, CpuMode::Cfs, 0.0);
+        let quota_ns = (20e6 * 1024.0 / 1769.0_f64).round() as u64;
+        // A 5 ms burst at t = 0 fits the quota: 5 ms of wall time.
+        assert_eq!(c.run(SimTime::ZERO, 0.005, 1).unwrap(), SimTime(5_000_000));
+        // A second 10 ms burst right after exhausts the quota, pauses to t = 20 ms, then finishes
+        // the remaining 10 - (quota - 5) ms.
+        let end = c.run(SimTime(5_000_000), 0.010, 1).unwrap();
+        let left = 10_000_000 - (quota_ns - 5_000_000);
+        assert_eq!(end, SimTime(20_000_000 + left));
+        // A burst that starts in a fresh period gets the full quota again.
+        let end = c.run(SimTime(45_000_000), 0.001, 1).unwrap();
+        assert_eq!(end, SimTime(46_000_000));
+    }
+
+    #[test]
+    fn cfs_phase_shifts_period_boundaries() {
+        // Phase 0.5: boundaries at 10, 30, 50 ms. 128 MB on aws-2024: quota 1.447 ms.
+        let mut c = cpu("aws-2024", 128, CpuMode::Cfs, 0.5);
+        let quota_ns = (20e6 * 128.0 / 1769.0_f64).round() as u64;
+        let end = c.run(SimTime(0), 0.002, 1).unwrap();
+        assert_eq!(end, SimTime(10_000_000 + (2_000_000 - quota_ns)));
+    }
+
+    #[test]
+    fn cfs_quantises_short_bursts_as_measured() {
+        // MODEL.md section 5: a ~3.65 ms burst at 1024 MB takes about 12 ms when it runs into the
+        // end of the quota; at 128 MB wall times are multiples of 20 ms, give or take one quota (1.45 ms).
+        let mut c = cpu("aws-2024", 1024, CpuMode::Cfs, 0.3);
+        let mut t = SimTime::ZERO;
+        let mut throttled = Vec::new();
+        for _ in 0..500 {
+            let end = c.run(t, 0.00365, 1).unwrap();
+            let wall = ms(end.saturating_sub(t));
+            if wall > 5.0 {
+                throttled.push(wall);
+            }
+            t = end;
+        }
+        assert!(!throttled.is_empty());
+        for wall in &throttled {
+            assert!(
+                (11.0..=13.0).contains(wall),
+                "throttled burst took {wall} ms"
+            );
+        }
+        // The first burst starts at an arbitrary point of a period; every later one starts where
+        // the previous one ran out, so its wall time is 20 ms x k give or take one quota.
+        let mut c = cpu("aws-2024", 128, CpuMode::Cfs, 0.7);
+        let mut t = c.run(SimTime::ZERO, 0.00365, 1).unwrap();
+        for _ in 0..100 {
+            let end = c.run(t, 0.00365, 1).unwrap();
+            let wall = ms(end.saturating_sub(t));
+            let off_grid = (wall - (wall / 20.0).round() * 20.0).abs();
+            assert!(
+                wall >= 18.0 && off_grid <= 1.45,
+                "128 MB burst took {wall} ms"
+            );
+            t = end;
+        }
+    }
+
+    #[test]
+    fn cfs_paused_share_matches_one_minus_m_over_1769() {
+        // Back-to-back bursts for 5 s: the share of wall time paused is 1 - m/1769.
+        for (memory, measured) in [(128, 0.928), (256, 0.869), (512, 0.711), (1024, 0.421)] {
+            let mut c = cpu("aws-2024", memory, CpuMode::Cfs, 0.0);
+            let mut t = SimTime::ZERO;
+            let mut cpu_s = 0.0;
+            while t < SimTime::from_secs_f64(5.0) {
+                t = c.run(t, 0.0037, 1).unwrap();
+                cpu_s += 0.0037;
+            }
+            let paused = 1.0 - cpu_s / t.as_secs_f64();
+            let formula = 1.0 - f64::from(memory) / 1769.0;
+            assert!(
+                (paused - formula).abs() < 0.005,
+                "{memory} MB: paused {paused}"
+            );
+            assert!(
+                (paused - measured).abs() < 0.02,
+                "{memory} MB: paused {paused}"
+            );
+        }
+    }
+
+    #[test]
+    fn cfs_agrees_with_fluid_for_long_work() {
+        // Work much longer than the period: CFS ends within two periods of the fluid model (it may
+        // spend the current period's quota at once and finish its last slice early in a period).
+        for platform in ["aws-2020", "aws-2024"] {
+            for memory in [128, 512, 1024, 1792, 2048, 3008] {
+                for phase in [0.0, 0.25, 0.9] {
+                    for threads in [1, 2] {
+                        let mut fluid = cpu(platform, memory, CpuMode::Fluid, phase);
+                        let mut cfs = cpu(platform, memory, CpuMode::Cfs, phase);
+                        let start = SimTime(3_333_333);
+                        let f = fluid.run(start, 7.3, threads).unwrap();
+                        let c = cfs.run(start, 7.3, threads).unwrap();
+                        let diff = (ms(c) - ms(f)).abs();
+                        assert!(
+                            diff <= 40.0,
+                            "{platform} {memory} MB {threads} threads: {diff} ms"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn full_share_is_never_throttled() {
+        // 1769 MB on aws-2024 has a full vCPU: CFS and fluid agree to the nanosecond.
+        let mut c = cpu("aws-2024", 1769, CpuMode::Cfs, 0.4);
+        assert_eq!(
+            c.run(SimTime(7), 1.234_567_891, 1).unwrap(),
+            SimTime(7 + 1_234_567_891)
+        );
+        assert!(c.run(SimTime(0), f64::NAN, 1).is_err());
+    }
+}

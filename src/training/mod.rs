@@ -1,0 +1,665 @@
+//! One data-parallel training job with a parameter server, run on the event engine.
+//!
+//! `n` functions are invoked at once. Each goes through a sandbox cold start and the DL framework's
+//! import (single-threaded CPU work, throttled like any other), then downloads its share `d_t / n`
+//! of the dataset from S3 at `B_f^s(m)`. Then it runs `k = ceil(n_t e / b_g)` BSP iterations:
+//!
+//! 1. compute the local batch: `b_l / R(m, b_l)` seconds at full CPU share, times a jitter factor,
+//!    through the fluid or CFS CPU model;
+//! 2. push `d_m` MB of gradients, split over the `p` PSs, sharing the PS NICs max-min fairly;
+//! 3. once all `n` gradients are in, the PSs aggregate (`n d_m / p` MB each at the configured
+//!    rate; instant by default);
+//! 4. every worker pulls `d_m` MB of new parameters, again sharing the PS NICs.
+//!
+//! Every transfer first waits the platform's latency. Functions die `timeout_s` after their handler
+//! starts; a job still running then fails (status `timed_out`) and reports what it spent.
+//!
+//! The outcome holds the training time, a per-worker breakdown (cold start, load, compute,
+//! communication, barrier wait; the means sum exactly to the training time), billed GB-seconds
+//! and the cost breakdown, and optionally a per-iteration timeline.
+//!
+//! [`Assumptions::ideal`] switches off everything λDNN's closed form leaves out, so that the
+//! simulated time equals Eq. 1 with `k = ceil(...)` (tested to 1e-6 over all workloads).
+
+pub mod jitter;
+pub mod timeline;
+
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+pub use jitter::Jitter;
+pub use timeline::IterationRecord;
+
+use crate::engine::{Engine, SimTime};
+use crate::error::Result;
+use crate::network::{
+    Direction, FastTransfers, NetworkModel, ReferenceTransfers, Topology, TransferNetwork,
+};
+use crate::plan::{Plan, check_epochs};
+use crate::platform::Platform;
+use crate::platform::cpu::{CpuMode, FunctionCpu};
+use crate::workload::Workload;
+
+/// Which effects the simulation models. [`Assumptions::ideal`] is λDNN's closed form's world.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assumptions {
+    /// CPU model for every compute burst.
+    pub cpu: CpuMode,
+    /// Sandbox cold start and framework import before the S3 load.
+    pub cold_start: bool,
+    /// Per-transfer latency and network efficiency below 1.
+    pub network_overheads: bool,
+    /// Parameter-server aggregation at the platform's rate (otherwise instant).
+    pub aggregation: bool,
+    /// Training rate depends on the local batch (batch-efficiency curve); otherwise `R(m)`.
+    pub batch_efficiency: bool,
+    /// Functions die at the platform timeout.
+    pub timeout: bool,
+    /// Compute-time variation.
+    pub jitter: Jitter,
+}
+
+impl Assumptions {
+    /// The closed form's assumptions: fluid CPU, deterministic compute at `R(m)` whatever the batch,
+    /// no cold start, no latency, full link efficiency, instant aggregation, no timeout.
+    pub fn ideal() -> Self {
+        Assumptions {
+            cpu: CpuMode::Fluid,
+            cold_start: false,
+            network_overheads: false,
+            aggregation: false,
+            batch_efficiency: false,
+            timeout: false,
+            jitter: Jitter::None,
+        }
+    }
+
+    /// Everything modelled, with the given CPU model and jitter.
+    pub fn realistic(cpu: CpuMode, jitter: Jitter) -> Self {
+        Assumptions {
+            cpu,
+            cold_start: true,
+            network_overheads: true,
+            aggregation: true,
+            batch_efficiency: true,
+            timeout: true,
+            jitter,
+        }
+    }
+
+    /// Whether these are exactly the ideal assumptions.
+    pub fn is_ideal(&self) -> bool {
+        *self == Assumptions::ideal()
+    }
+}
+
+/// How to run a simulation (everything that is not the plan or the inputs).
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// What is modelled.
+    pub assumptions: Assumptions,
+    /// Which network implementation computes bandwidth sharing.
+    pub network: NetworkModel,
+    /// Base seed of every random stream.
+    pub seed: u64,
+    /// Record one [`IterationRecord`] per iteration.
+    pub record_timeline: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            assumptions: Assumptions::realistic(CpuMode::Cfs, Jitter::None),
+            network: NetworkModel::Fast,
+            seed: 1,
+            record_timeline: false,
+        }
+    }
+}
+
+/// How a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// All iterations finished.
+    Completed,
+    /// The functions hit the platform timeout first.
+    TimedOut,
+}
+
+/// Mean time per worker in each phase (s); the five sum to the training time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct TimeBreakdown {
+    /// Sandbox cold start and framework import.
+    pub cold_start: f64,
+    /// Downloading the data shard from S3 (with its latency).
+    pub load: f64,
+    /// Computing gradients.
+    pub compute: f64,
+    /// Pushing gradients and pulling parameters (with latencies).
+    pub communication: f64,
+    /// Waiting at the BSP barrier for slower workers and for aggregation, and after the last pull
+    /// for the job to end.
+    pub barrier_wait: f64,
+}
+
+/// What the job cost (USD).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct CostBreakdown {
+    /// Function GB-seconds.
+    pub functions: f64,
+    /// Function invocations.
+    pub requests: f64,
+    /// Parameter-server VMs.
+    pub parameter_server: f64,
+    /// S3 requests.
+    pub s3: f64,
+}
+
+/// The result of simulating one training job.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    /// `completed` or `timed_out`.
+    pub status: Status,
+    /// Training time: from invocation to the last pull of the last iteration, or to the timeout (s).
+    pub time_s: f64,
+    /// Total cost (USD).
+    pub cost_usd: f64,
+    /// BSP iterations the plan needs, `ceil(n_t e / b_g)`.
+    pub iterations: u64,
+    /// Iterations every worker finished.
+    pub iterations_completed: u64,
+    /// Number of functions `n`.
+    pub functions: u32,
+    /// Memory per function (MB).
+    pub memory_mb: u32,
+    /// Local batch `b_l`.
+    pub local_batch: u32,
+    /// Global batch `b_g`.
+    pub global_batch: u64,
+    /// Parameter servers `p`.
+    pub parameter_servers: u32,
+    /// Epochs `e`.
+    pub epochs: f64,
+    /// Billed GB-seconds over all functions.
+    pub billed_gb_s: f64,
+    /// Mean per-worker time in each phase (s).
+    pub time_breakdown_s: TimeBreakdown,
+    /// Cost components (USD).
+    pub cost_breakdown_usd: CostBreakdown,
+    /// Workload name.
+    pub workload: String,
+    /// Platform name.
+    pub platform: String,
+    /// Base seed.
+    pub seed: u64,
+    /// Whether the ideal (closed-form) assumptions were used.
+    pub ideal: bool,
+    /// CPU model.
+    pub cpu: CpuMode,
+    /// Network implementation.
+    pub network: NetworkModel,
+    /// Jitter model spec.
+    pub jitter: String,
+    /// Events the engine processed.
+    pub events: u64,
+    /// One record per iteration, if requested.
+    #[serde(skip)]
+    pub timeline: Vec<IterationRecord>,
+}
+
+/// Simulates `epochs` epochs of `workload` provisioned by `plan` on `platform`.
+pub fn simulate(
+    workload: &Workload,
+    platform: &Platform,
+    plan: &Plan,
+    epochs: f64,
+    options: &SimOptions,
+) -> Result<Outcome> {
+    plan.validate(workload, platform)?;
+    let epochs = check_epochs(epochs)?;
+    let efficiency = if options.assumptions.network_overheads {
+        platform.network.efficiency
+    } else {
+        1.0
+    };
+    let topology = Topology {
+        functions: plan.functions as usize,
+        parameter_servers: plan.parameter_servers as usize,
+        function_mb_per_s: platform.network.function_bandwidth_mb_per_s * efficiency,
+        ps_mb_per_s: platform.network.ps_bandwidth_mb_per_s * efficiency,
+    };
+    match options.network {
+        NetworkModel::Fast => Job::new(
+            workload,
+            platform,
+            plan,
+            epochs,
+            options,
+            FastTransfers::new(topology),
+        )
+        .run(),
+        NetworkModel::Reference => Job::new(
+            workload,
+            platform,
+            plan,
+            epochs,
+            options,
+            ReferenceTransfers::new(topology),
+        )
+        .run(),
+    }
+}
+
+/// What a worker is doing, for the time breakdown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    ColdStart = 0,
+    Load = 1,
+    Compute = 2,
+    Communication = 3,
+    BarrierWait = 4,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    /// Cold start and framework import done: begin the S3 load.
+    InitDone(u32),
+    /// Data shard loaded: begin the first iteration.
+    LoadDone(u32),
+    /// Gradients computed: push them (after the latency).
+    ComputeDone(u32),
+    /// Push latency elapsed: the push's bytes start to move.
+    PushStart(u32),
+    /// A transfer in this direction may have finished.
+    Wake(Direction),
+    /// The PSs finished aggregating.
+    AggregationDone,
+    /// Pull latency elapsed: all pulls' bytes start to move.
+    PullsStart,
+    /// The platform kills the functions.
+    Timeout,
+}
+
+struct Worker {
+    cpu: FunctionCpu,
+    rng: ChaCha8Rng,
+    phase: Phase,
+    phase_start: SimTime,
+    in_phase_ns: [u64; 5],
+    iteration: u64,
+    compute_start: SimTime,
+    end: Option<SimTime>,
+}
+
+impl Worker {
+    fn enter(&mut self, phase: Phase, now: SimTime) {
+        self.in_phase_ns[self.phase as usize] += now.saturating_sub(self.phase_start).as_nanos();
+        self.phase = phase;
+        self.phase_start = now;
+    }
+}
+
+struct Job<'a, N: TransferNetwork> {
+    workload: &'a Workload,
+    platform: &'a Platform,
+    plan: Plan,
+    epochs: f64,
+    options: &'a SimOptions,
+    network: N,
+    engine: Engine<Event>,
+    workers: Vec<Worker>,
+    iterations: u64,
+    threads: u32,
+    compute_s_at_full_share: f64,
+    latency: SimTime,
+    aggregation: SimTime,
+    wake_at: [Option<SimTime>; 2],
+    pushes_in: u32,
+    finished_workers: u32,
+    done: Vec<usize>,
+    timeline: Vec<IterationRecord>,
+}
+
+impl<'a, N: TransferNetwork> Job<'a, N> {
+    fn new(
+        workload: &'a Workload,
+        platform: &'a Platform,
+        plan: &Plan,
+        epochs: f64,
+        options: &'a SimOptions,
+        network: N,
+    ) -> Self {
+        let a = &options.assumptions;
+        let iterations = workload.iterations(plan.global_batch(), epochs);
+        let rate = if a.batch_efficiency {
+            workload.rate_at_batch(plan.memory_mb, plan.local_batch)
+        } else {
+            workload.rate_samples_per_s(plan.memory_mb)
+        };
+        let latency = if a.network_overheads {
+            SimTime::from_millis_f64(platform.network.latency_ms)
+        } else {
+            SimTime::ZERO
+        };
+        let aggregation_rate = platform.parameter_server.aggregation_mb_per_s;
+        let aggregation = if a.aggregation && aggregation_rate > 0.0 {
+            let mb_per_ps =
+                f64::from(plan.functions) * workload.model_mb / f64::from(plan.parameter_servers);
+            SimTime::from_secs_f64(mb_per_ps / aggregation_rate)
+        } else {
+            SimTime::ZERO
+        };
+        let workers = (0..plan.functions)
+            .map(|w| {
+                let mut rng = crate::rng::stream(options.seed, u64::from(w));
+                let phase = rand::RngExt::random::<f64>(&mut rng);
+                Worker {
+                    cpu: FunctionCpu::new(platform, plan.memory_mb, a.cpu, phase),
+                    rng,
+                    phase: Phase::ColdStart,
+                    phase_start: SimTime::ZERO,
+                    in_phase_ns: [0; 5],
+                    iteration: 0,
+                    compute_start: SimTime::ZERO,
+                    end: None,
+                }
+            })
+            .collect();
+        let timeline = if options.record_timeline {
+            vec![IterationRecord::default(); iterations as usize]
+        } else {
+            Vec::new()
+        };
+        Job {
+            workload,
+            platform,
+            plan: *plan,
+            epochs,
+            options,
+            network,
+            engine: Engine::with_capacity(4 * plan.functions as usize + 8),
+            workers,
+            iterations,
+            threads: platform.exposed_vcpus(plan.memory_mb),
+            compute_s_at_full_share: f64::from(plan.local_batch) / rate,
+            latency,
+            aggregation,
+            wake_at: [None, None],
+            pushes_in: 0,
+            finished_workers: 0,
+            done: Vec::with_capacity(plan.functions as usize),
+            timeline,
+        }
+    }
+
+    fn run(mut self) -> Result<Outcome> {
+        let options = self.options;
+        let a = &options.assumptions;
+        let cold_start = if a.cold_start {
+            SimTime::from_secs_f64(self.platform.lifecycle.cold_start_s)
+        } else {
+            SimTime::ZERO
+        };
+        for w in 0..self.plan.functions {
+            let init_done = if a.cold_start {
+                let worker = &mut self.workers[w as usize];
+                worker.cpu.run(cold_start, self.workload.init_cpu_s, 1)?
+            } else {
+                SimTime::ZERO
+            };
+            self.engine.schedule_at(init_done, Event::InitDone(w));
+        }
+        let deadline = if a.timeout {
+            let deadline = cold_start
+                .saturating_add(SimTime::from_secs_f64(self.platform.lifecycle.timeout_s));
+            self.engine.schedule_at(deadline, Event::Timeout);
+            Some(deadline)
+        } else {
+            None
+        };
+        let mut status = Status::Completed;
+        while let Some((now, event)) = self.engine.pop() {
+            match event {
+                Event::InitDone(w) => self.begin_load(now, w),
+                Event::LoadDone(w) => self.begin_compute(now, w as usize)?,
+                Event::ComputeDone(w) => self.compute_done(now, w),
+                Event::PushStart(w) => self.start_transfer(now, Direction::Push, w as usize),
+                Event::Wake(direction) => self.wake(now, direction)?,
+                Event::AggregationDone => self.aggregation_done(now),
+                Event::PullsStart => self.start_pulls(now),
+                Event::Timeout => {
+                    if self.finished_workers < self.plan.functions {
+                        status = Status::TimedOut;
+                    }
+                }
+            }
+            if status == Status::TimedOut || self.finished_workers == self.plan.functions {
+                break;
+            }
+        }
+        let end = match status {
+            Status::Completed => self
+                .workers
+                .iter()
+                .filter_map(|w| w.end)
+                .max()
+                .unwrap_or(SimTime::ZERO),
+            Status::TimedOut => deadline.unwrap_or(self.engine.now()),
+        };
+        Ok(self.outcome(status, end, cold_start))
+    }
+
+    fn begin_load(&mut self, now: SimTime, w: u32) {
+        let shard_mb = self.workload.dataset_mb / f64::from(self.plan.functions);
+        let load = shard_mb / self.platform.s3_bandwidth_mb_per_s(self.plan.memory_mb);
+        self.workers[w as usize].enter(Phase::Load, now);
+        let done = now
+            .saturating_add(self.latency)
+            .saturating_add(SimTime::from_secs_f64(load));
+        self.engine.schedule_at(done, Event::LoadDone(w));
+    }
+
+    fn begin_compute(&mut self, now: SimTime, w: usize) -> Result<()> {
+        let worker = &mut self.workers[w];
+        worker.enter(Phase::Compute, now);
+        worker.compute_start = now;
+        let factor = self.options.assumptions.jitter.sample(&mut worker.rng);
+        let work = self.compute_s_at_full_share * worker.cpu.fluid_rate(self.threads) * factor;
+        let done = worker.cpu.run(now, work, self.threads)?;
+        if let Some(record) = self.timeline.get_mut(worker.iteration as usize) {
+            record.start = if record.start_recorded {
+                record.start.min(now)
+            } else {
+                now
+            };
+            record.start_recorded = true;
+        }
+        self.engine.schedule_at(done, Event::ComputeDone(w as u32));
+        Ok(())
+    }
+
+    fn compute_done(&mut self, now: SimTime, w: u32) {
+        let worker = &mut self.workers[w as usize];
+        worker.enter(Phase::Communication, now);
+        if let Some(record) = self.timeline.get_mut(worker.iteration as usize) {
+            let took = now.saturating_sub(worker.compute_start).as_nanos();
+            record.compute_end = record.compute_end.max(now);
+            record.compute_total_ns += took;
+            record.compute_max_ns = record.compute_max_ns.max(took);
+        }
+        if self.latency == SimTime::ZERO {
+            self.start_transfer(now, Direction::Push, w as usize);
+        } else {
+            self.engine
+                .schedule_at(now.saturating_add(self.latency), Event::PushStart(w));
+        }
+    }
+
+    fn start_transfer(&mut self, now: SimTime, direction: Direction, w: usize) {
+        self.network
+            .start(now.as_secs_f64(), direction, w, self.workload.model_mb);
+        self.arm(now, direction);
+    }
+
+    /// Schedules a wake-up at the network's next completion in `direction` (rounded up to the next
+    /// nanosecond, and always after `now` so that time moves on) unless one is already pending no
+    /// later than that. Wake-ups that turn out early just re-arm.
+    fn arm(&mut self, now: SimTime, direction: Direction) {
+        let Some(next_s) = self.network.next_completion_s(direction) else {
+            return;
+        };
+        let at = SimTime::from_secs_f64_ceil(next_s).max(SimTime(now.as_nanos() + 1));
+        let pending = &mut self.wake_at[direction.index()];
+        if pending.is_none_or(|p| at < p) {
+            *pending = Some(at);
+            self.engine.schedule_at(at, Event::Wake(direction));
+        }
+    }
+
+    fn wake(&mut self, now: SimTime, direction: Direction) -> Result<()> {
+        let d = direction.index();
+        if self.wake_at[d] == Some(now) {
+            self.wake_at[d] = None;
+        }
+        let mut done = std::mem::take(&mut self.done);
+        done.clear();
+        self.network
+            .finish_until(now.as_secs_f64(), direction, &mut done);
+        for &w in &done {
+            match direction {
+                Direction::Push => self.push_done(now, w),
+                Direction::Pull => self.pull_done(now, w)?,
+            }
+        }
+        self.done = done;
+        self.arm(now, direction);
+        Ok(())
+    }
+
+    fn push_done(&mut self, now: SimTime, w: usize) {
+        self.workers[w].enter(Phase::BarrierWait, now);
+        self.pushes_in += 1;
+        if self.pushes_in < self.plan.functions {
+            return;
+        }
+        self.pushes_in = 0;
+        if let Some(record) = self.timeline.get_mut(self.workers[w].iteration as usize) {
+            record.aggregation_start = now;
+        }
+        if self.aggregation == SimTime::ZERO {
+            self.aggregation_done(now);
+        } else {
+            self.engine
+                .schedule_at(now.saturating_add(self.aggregation), Event::AggregationDone);
+        }
+    }
+
+    fn aggregation_done(&mut self, now: SimTime) {
+        for worker in &mut self.workers {
+            worker.enter(Phase::Communication, now);
+        }
+        if let Some(record) = self.timeline.get_mut(self.workers[0].iteration as usize) {
+            record.aggregation_end = now;
+        }
+        if self.latency == SimTime::ZERO {
+            self.start_pulls(now);
+        } else {
+            self.engine
+                .schedule_at(now.saturating_add(self.latency), Event::PullsStart);
+        }
+    }
+
+    fn start_pulls(&mut self, now: SimTime) {
+        let now_s = now.as_secs_f64();
+        for w in 0..self.workers.len() {
+            self.network
+                .start(now_s, Direction::Pull, w, self.workload.model_mb);
+        }
+        self.arm(now, Direction::Pull);
+    }
+
+    fn pull_done(&mut self, now: SimTime, w: usize) -> Result<()> {
+        let iteration = self.workers[w].iteration;
+        if let Some(record) = self.timeline.get_mut(iteration as usize) {
+            record.end = record.end.max(now);
+        }
+        self.workers[w].iteration += 1;
+        if iteration + 1 < self.iterations {
+            return self.begin_compute(now, w);
+        }
+        let worker = &mut self.workers[w];
+        worker.enter(Phase::BarrierWait, now);
+        worker.end = Some(now);
+        self.finished_workers += 1;
+        Ok(())
+    }
+
+    fn outcome(mut self, status: Status, end: SimTime, cold_start: SimTime) -> Outcome {
+        let platform = self.platform;
+        let plan = self.plan;
+        let billing_start = if platform.lifecycle.bill_cold_start {
+            SimTime::ZERO
+        } else {
+            cold_start
+        };
+        let mut phase_ns = [0u64; 5];
+        let mut billed_gb_s = 0.0;
+        for worker in &mut self.workers {
+            worker.enter(Phase::BarrierWait, end);
+            for (total, ns) in phase_ns.iter_mut().zip(worker.in_phase_ns) {
+                *total += ns;
+            }
+            let ran = worker.end.unwrap_or(end).saturating_sub(billing_start);
+            billed_gb_s += Platform::gb_seconds(plan.memory_mb, platform.billed_duration_s(ran));
+        }
+        let n = f64::from(plan.functions);
+        let mean_s = |phase: Phase| phase_ns[phase as usize] as f64 / n * 1e-9;
+        let time_s = end.as_secs_f64();
+        let shard_mb = self.workload.dataset_mb / n;
+        let pricing = &platform.pricing;
+        let cost = CostBreakdown {
+            functions: billed_gb_s * pricing.gb_second_usd,
+            requests: n * pricing.request_usd,
+            parameter_server: platform.ps_cost_usd(plan.parameter_servers, time_s),
+            s3: n * platform.s3_gets_for(shard_mb) as f64 * pricing.s3_get_usd,
+        };
+        let iterations_completed = self.workers.iter().map(|w| w.iteration).min().unwrap_or(0);
+        if !self.timeline.is_empty() {
+            self.timeline.truncate(iterations_completed as usize);
+        }
+        let options = self.options;
+        let a = &options.assumptions;
+        Outcome {
+            status,
+            time_s,
+            cost_usd: cost.functions + cost.requests + cost.parameter_server + cost.s3,
+            iterations: self.iterations,
+            iterations_completed,
+            functions: plan.functions,
+            memory_mb: plan.memory_mb,
+            local_batch: plan.local_batch,
+            global_batch: plan.global_batch(),
+            parameter_servers: plan.parameter_servers,
+            epochs: self.epochs,
+            billed_gb_s,
+            time_breakdown_s: TimeBreakdown {
+                cold_start: mean_s(Phase::ColdStart),
+                load: mean_s(Phase::Load),
+                compute: mean_s(Phase::Compute),
+                communication: mean_s(Phase::Communication),
+                barrier_wait: mean_s(Phase::BarrierWait),
+            },
+            cost_breakdown_usd: cost,
+            workload: self.workload.name.clone(),
+            platform: platform.name.clone(),
+            seed: options.seed,
+            ideal: a.is_ideal(),
+            cpu: a.cpu,
+            network: options.network,
+            jitter: a.jitter.spec(),
+            events: self.engine.events_processed(),
+            timeline: self.timeline,
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! A DNN training workload: dataset, model, batch limits and the training-rate model.
+//!
+//! The training rate of one function at memory `m` and the reference local batch `b_l^f` is λDNN's
+//! linear fit `R(m) = alpha1 * m + beta1` (Eq. 6, Table 5). Away from the reference batch the rate is
+//! scaled by a saturating batch-efficiency curve
+//!
+//! `u(b) = b / (b + h)`, `R(m, b) = R(m) * u(b) / u(b_l^f)`,
+//!
+//! where `u` is the CPU utilisation a local batch `b` achieves. The half-saturation batch `h`
+//! defaults to `b_l^f / 4`, which puts utilisation at exactly 80% at `b_l^f` and below 80% for every
+//! smaller batch, and makes the rate rise with the batch and converge to `1.25 R(m)`: the shape of
+//! the paper's Fig. 3 (MobileNet: utilisation under 80% below a local batch of 64, rate converging
+//! to about 90 samples/s). The batch rule is Eq. 9.
+
+use serde::Deserialize;
+
+use crate::config::{ConfigKind, ConfigSource, FieldCheck};
+use crate::error::{Error, Result};
+
+/// CPU utilisation at the reference local batch under the default batch-efficiency curve.
+pub const REFERENCE_UTILISATION: f64 = 0.8;
+
+/// A training workload, as loaded from `configs/workloads/*.toml`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Workload {
+    /// Short name (`mobilenet`).
+    pub name: String,
+    /// One line saying what it is.
+    #[serde(default)]
+    pub description: String,
+    /// Name of the dataset.
+    #[serde(default)]
+    pub dataset: String,
+    /// `d_t`: dataset size every run downloads from S3 (MB).
+    pub dataset_mb: f64,
+    /// `n_t`: training samples per epoch.
+    pub training_samples: u64,
+    /// `d_m`: model (= gradient) size (MB).
+    pub model_mb: f64,
+    /// `b_l^f`: smallest local batch with at least 80% CPU utilisation.
+    pub reference_local_batch: u32,
+    /// `b_g^max`: largest global batch that converges.
+    pub max_global_batch: u32,
+    /// `alpha1` of `R(m) = alpha1 m + beta1` (samples/s per MB).
+    pub alpha1_samples_per_s_per_mb: f64,
+    /// `beta1` of `R(m) = alpha1 m + beta1` (samples/s).
+    pub beta1_samples_per_s: f64,
+    /// `m_min`: smallest memory that can train the model (MB).
+    pub min_memory_mb: u32,
+    /// Half-saturation local batch `h` of the batch-efficiency curve (samples); default `b_l^f / 4`.
+    #[serde(default)]
+    pub batch_half_saturation: Option<f64>,
+    /// Single-threaded CPU-seconds to import the DL framework in a cold function.
+    pub init_cpu_s: f64,
+}
+
+impl Workload {
+    /// Loads a shipped workload by name (`espcn`, `1dcnn`, `mobilenet`, `resnet50`) or a TOML file
+    /// by path, and validates it.
+    pub fn load(name_or_path: &str) -> Result<Workload> {
+        let source = ConfigSource::resolve(ConfigKind::Workload, name_or_path)?;
+        let workload: Workload = source.parse()?;
+        workload.validate(&source.location)?;
+        Ok(workload)
+    }
+
+    /// Checks every value; errors name `location` and the field.
+    pub fn validate(&self, location: &str) -> Result<()> {
+        let c = FieldCheck::new(location);
+        c.positive("dataset_mb", self.dataset_mb)?;
+        c.at_least_one("training_samples", self.training_samples)?;
+        c.positive("model_mb", self.model_mb)?;
+        c.at_least_one("reference_local_batch", self.reference_local_batch.into())?;
+        c.at_least_one("max_global_batch", self.max_global_batch.into())?;
+        c.finite(
+            "alpha1_samples_per_s_per_mb",
+            self.alpha1_samples_per_s_per_mb,
+        )?;
+        c.finite("beta1_samples_per_s", self.beta1_samples_per_s)?;
+        c.at_least_one("min_memory_mb", self.min_memory_mb.into())?;
+        if let Some(h) = self.batch_half_saturation {
+            c.positive("batch_half_saturation", h)?;
+        }
+        c.non_negative("init_cpu_s", self.init_cpu_s)?;
+        let rate = self.rate_samples_per_s(self.min_memory_mb);
+        if rate <= 0.0 {
+            return Err(c.error(
+                "min_memory_mb",
+                format!(
+                    "R({} MB) = alpha1 * m + beta1 = {rate} samples/s; the training rate must be positive at the minimum memory",
+                    self.min_memory_mb
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// `R(m) = alpha1 * m + beta1` (Eq. 6): samples/s of one function at the reference local batch.
+    pub fn rate_samples_per_s(&self, memory_mb: u32) -> f64 {
+        self.alpha1_samples_per_s_per_mb * f64::from(memory_mb) + self.beta1_samples_per_s
+    }
+
+    /// Half-saturation local batch `h` of the batch-efficiency curve.
+    pub fn half_saturation_batch(&self) -> f64 {
+        self.batch_half_saturation
+            .unwrap_or(f64::from(self.reference_local_batch) / 4.0)
+    }
+
+    /// `u(b) = b / (b + h)`: CPU utilisation of a function training with local batch `b`.
+    pub fn batch_utilisation(&self, local_batch: u32) -> f64 {
+        let b = f64::from(local_batch);
+        b / (b + self.half_saturation_batch())
+    }
+
+    /// `R(m, b) = R(m) u(b) / u(b_l^f)`: training rate at memory `m` and local batch `b` (samples/s).
+    pub fn rate_at_batch(&self, memory_mb: u32, local_batch: u32) -> f64 {
+        self.rate_samples_per_s(memory_mb) * self.batch_utilisation(local_batch)
+            / self.batch_utilisation(self.reference_local_batch)
+    }
+
+    /// The batch rule (Eq. 9): `b_l^f` while `n b_l^f <= b_g^max`, else `b_g^max / n` rounded down
+    /// to a whole sample (at least 1).
+    pub fn default_local_batch(&self, functions: u32) -> u32 {
+        let n = functions.max(1);
+        if u64::from(self.reference_local_batch) * u64::from(n) <= u64::from(self.max_global_batch)
+        {
+            self.reference_local_batch
+        } else {
+            (self.max_global_batch / n).max(1)
+        }
+    }
+
+    /// `k = ceil(n_t e / b_g)`: whole BSP iterations to train `epochs` epochs with global batch
+    /// `b_g` (Eq. 2, rounded up: the last iteration runs a full batch).
+    pub fn iterations(&self, global_batch: u64, epochs: f64) -> u64 {
+        let exact = self.training_samples as f64 * epochs / global_batch.max(1) as f64;
+        // Guard against 1e-15 noise turning an exact integer into the next one.
+        let rounded = exact.round();
+        let k = if (exact - rounded).abs() <= 1e-9 * exact.max(1.0) {
+            rounded
+        } else {
+            exact.ceil()
+        };
+        (k as u64).max(1)
+    }
+
+    /// Fails unless a function of `memory_mb` can train this workload.
+    pub fn check_memory(&self, memory_mb: u32) -> Result<()> {
+        if memory_mb < self.min_memory_mb {
+            return Err(Error::invalid(
+                "--memory",
+                format!(
+                    "{memory_mb} MB is below {}'s minimum memory of {} MB (the model does not fit)",
+                    self.name, self.min_memory_mb
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(name: &str) -> Workload {
+        Workload::load(name).unwrap()
+    }
+
+    #[test]
+    fn table5_rows_load() {
+        let m = load("mobilenet");
+        assert_eq!((m.dataset_mb, m.model_mb), (148.0, 18.0));
+        assert_eq!(
+            (m.reference_local_batch, m.max_global_batch, m.min_memory_mb),
+            (64, 512, 1728)
+        );
+        let r = load("resnet50");
+        assert_eq!(
+            (r.model_mb, r.reference_local_batch, r.max_global_batch),
+            (98.0, 128, 1024)
+        );
+        let c = load("1dcnn");
+        assert_eq!((c.dataset_mb, c.training_samples), (41.1, 25_000));
+        let e = load("espcn");
+        assert_eq!((e.model_mb, e.min_memory_mb), (0.34, 2368));
+    }
+
+    #[test]
+    fn linear_rate_by_hand() {
+        let m = load("mobilenet");
+        // 0.03 * 3008 + 5.6 = 95.84 samples/s.
+        assert!((m.rate_samples_per_s(3008) - 95.84).abs() < 1e-12);
+        let e = load("espcn");
+        assert!((e.rate_samples_per_s(2368) - 0.068).abs() < 1e-12);
+    }
+
+    #[test]
+    fn batch_efficiency_matches_fig3_facts() {
+        let m = load("mobilenet");
+        assert!((m.batch_utilisation(64) - REFERENCE_UTILISATION).abs() < 1e-12);
+        for b in 1..64 {
+            assert!(m.batch_utilisation(b) < 0.8, "u({b}) should be below 80%");
+        }
+        assert_eq!(m.rate_at_batch(2048, 64), m.rate_samples_per_s(2048));
+        // The rate rises with the batch and converges to 1.25 R(m).
+        let mut last = 0.0;
+        for b in [8, 16, 32, 64, 128, 256, 1024, 1 << 20] {
+            let r = m.rate_at_batch(2048, b);
+            assert!(r > last);
+            last = r;
+        }
+        assert!((last / m.rate_samples_per_s(2048) - 1.25).abs() < 1e-3);
+        // At 2368 MB the converged rate is about 90 samples/s (paper Fig. 3).
+        let converged = 1.25 * m.rate_samples_per_s(2368);
+        assert!((85.0..=100.0).contains(&converged), "{converged}");
+    }
+
+    #[test]
+    fn batch_rule_eq9() {
+        let m = load("mobilenet");
+        assert_eq!(m.default_local_batch(1), 64);
+        assert_eq!(m.default_local_batch(8), 64);
+        assert_eq!(m.default_local_batch(9), 56);
+        assert_eq!(m.default_local_batch(16), 32);
+        assert_eq!(m.default_local_batch(1000), 1);
+    }
+
+    #[test]
+    fn iterations_round_up_but_not_on_noise() {
+        let m = load("mobilenet");
+        assert_eq!(m.iterations(512, 1.0), 98); // 50000 / 512 = 97.66
+        assert_eq!(m.iterations(500, 1.0), 100); // exact
+        assert_eq!(m.iterations(500, 0.3), 30);
+        assert_eq!(m.iterations(64, 6.0), 4688); // 4687.5
+    }
+
+    #[test]
+    fn memory_below_minimum_is_rejected() {
+        let r = load("resnet50");
+        assert!(r.check_memory(2432).is_ok());
+        let e = r.check_memory(2368).unwrap_err();
+        assert!(e.to_string().contains("minimum memory of 2432 MB"), "{e}");
+    }
+}

@@ -1,0 +1,262 @@
+//! Property and closed-form tests of whole training jobs: monotonicity, accounting identities,
+//! determinism, equality of the two network implementations, timeouts, costs by hand.
+
+use lambdasim::network::NetworkModel;
+use lambdasim::plan::Plan;
+use lambdasim::platform::Platform;
+use lambdasim::platform::cpu::CpuMode;
+use lambdasim::training::{Assumptions, Jitter, Outcome, SimOptions, Status, simulate};
+use lambdasim::workload::Workload;
+
+fn load() -> (Workload, Workload, Platform) {
+    (
+        Workload::load("mobilenet").unwrap(),
+        Workload::load("resnet50").unwrap(),
+        Platform::load("aws-2020").unwrap(),
+    )
+}
+
+fn options(cpu: CpuMode, jitter: &str, seed: u64) -> SimOptions {
+    SimOptions {
+        assumptions: Assumptions::realistic(cpu, Jitter::parse("--jitter", jitter).unwrap()),
+        seed,
+        ..SimOptions::default()
+    }
+}
+
+fn run(w: &Workload, p: &Platform, n: u32, memory: u32, epochs: f64, o: &SimOptions) -> Outcome {
+    simulate(w, p, &Plan::with_default_batch(w, n, memory), epochs, o).unwrap()
+}
+
+#[test]
+fn breakdown_sums_to_training_time() {
+    let (mobilenet, _, platform) = load();
+    for (n, cpu, jitter) in [
+        (1, CpuMode::Cfs, "none"),
+        (8, CpuMode::Cfs, "lognormal{cv=0.3}"),
+        (20, CpuMode::Fluid, "lognormal{cv=0.1}"),
+    ] {
+        let o = run(
+            &mobilenet,
+            &platform,
+            n,
+            2048,
+            0.5,
+            &options(cpu, jitter, 3),
+        );
+        let b = o.time_breakdown_s;
+        let sum = b.cold_start + b.load + b.compute + b.communication + b.barrier_wait;
+        assert!(
+            (sum - o.time_s).abs() <= 1e-9 * o.time_s,
+            "{sum} vs {}",
+            o.time_s
+        );
+        assert!(b.cold_start > 0.0 && b.load > 0.0 && b.compute > 0.0 && b.communication > 0.0);
+    }
+}
+
+#[test]
+fn more_ps_bandwidth_never_slows_a_job() {
+    let (mobilenet, _, platform) = load();
+    for seed in 1..6 {
+        let o = options(CpuMode::Fluid, "lognormal{cv=0.3}", seed);
+        let mut last = f64::INFINITY;
+        for bandwidth in [300.0, 600.0, 1200.0, 2400.0, 9600.0] {
+            let mut p = platform.clone();
+            p.network.ps_bandwidth_mb_per_s = bandwidth;
+            let t = run(&mobilenet, &p, 24, 2048, 0.2, &o).time_s;
+            assert!(t <= last * (1.0 + 1e-12), "{bandwidth} MB/s: {t} > {last}");
+            last = t;
+        }
+    }
+}
+
+#[test]
+fn more_function_bandwidth_and_memory_never_slow_an_ideal_job() {
+    let (mobilenet, _, platform) = load();
+    let ideal = SimOptions {
+        assumptions: Assumptions::ideal(),
+        ..SimOptions::default()
+    };
+    let mut last = f64::INFINITY;
+    for memory in platform.memory_grid_from(mobilenet.min_memory_mb) {
+        let t = run(&mobilenet, &platform, 8, memory, 0.3, &ideal).time_s;
+        assert!(t <= last, "{memory} MB: {t} > {last}");
+        last = t;
+    }
+    let mut last = f64::INFINITY;
+    for nic in [20.0, 40.0, 84.0, 200.0] {
+        let mut p = platform.clone();
+        p.network.function_bandwidth_mb_per_s = nic;
+        let t = run(&mobilenet, &p, 8, 3008, 0.3, &ideal).time_s;
+        assert!(t < last, "{nic} MB/s: {t} >= {last}");
+        last = t;
+    }
+}
+
+#[test]
+fn stragglers_slow_bsp_down() {
+    // BSP waits for the slowest worker: mean-one jitter makes the job slower, more so with more
+    // workers and a wider distribution, and shows up as barrier wait.
+    let (mobilenet, _, platform) = load();
+    let steady = run(
+        &mobilenet,
+        &platform,
+        8,
+        2048,
+        0.3,
+        &options(CpuMode::Fluid, "none", 1),
+    );
+    let mild = run(
+        &mobilenet,
+        &platform,
+        8,
+        2048,
+        0.3,
+        &options(CpuMode::Fluid, "lognormal{cv=0.1}", 1),
+    );
+    let wild = run(
+        &mobilenet,
+        &platform,
+        8,
+        2048,
+        0.3,
+        &options(CpuMode::Fluid, "lognormal{cv=0.5}", 1),
+    );
+    assert!(steady.time_s < mild.time_s && mild.time_s < wild.time_s);
+    assert!(steady.time_breakdown_s.barrier_wait < 1e-3);
+    assert!(mild.time_breakdown_s.barrier_wait > 1.0);
+    assert!(wild.time_breakdown_s.barrier_wait > 3.0 * mild.time_breakdown_s.barrier_wait);
+}
+
+#[test]
+fn same_seed_same_outcome_other_seed_other_outcome() {
+    let (mobilenet, _, platform) = load();
+    let a = run(
+        &mobilenet,
+        &platform,
+        8,
+        2048,
+        0.3,
+        &options(CpuMode::Cfs, "lognormal{cv=0.2}", 9),
+    );
+    let b = run(
+        &mobilenet,
+        &platform,
+        8,
+        2048,
+        0.3,
+        &options(CpuMode::Cfs, "lognormal{cv=0.2}", 9),
+    );
+    let c = run(
+        &mobilenet,
+        &platform,
+        8,
+        2048,
+        0.3,
+        &options(CpuMode::Cfs, "lognormal{cv=0.2}", 10),
+    );
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+    assert_ne!(a.time_s, c.time_s);
+}
+
+#[test]
+fn reference_network_gives_the_same_jobs() {
+    let (mobilenet, resnet, platform) = load();
+    for (w, n, jitter) in [
+        (&mobilenet, 20, "lognormal{cv=0.3}"),
+        (&resnet, 8, "none"),
+        (&mobilenet, 3, "lognormal{cv=1}"),
+    ] {
+        let fast = options(CpuMode::Cfs, jitter, 5);
+        let reference = SimOptions {
+            network: NetworkModel::Reference,
+            ..fast.clone()
+        };
+        let a = run(w, &platform, n, 3008, 0.2, &fast);
+        let b = run(w, &platform, n, 3008, 0.2, &reference);
+        let rel = (a.time_s - b.time_s).abs() / a.time_s;
+        assert!(
+            rel <= 1e-9,
+            "{} n={n}: fast {} vs reference {}",
+            w.name,
+            a.time_s,
+            b.time_s
+        );
+    }
+}
+
+#[test]
+fn functions_die_at_the_timeout_and_the_spend_is_reported() {
+    // ResNet50 on one function needs about 391 x 8.6 s: far beyond the 900 s timeout.
+    let (_, resnet, platform) = load();
+    let o = run(
+        &resnet,
+        &platform,
+        1,
+        3008,
+        1.0,
+        &options(CpuMode::Cfs, "none", 1),
+    );
+    assert_eq!(o.status, Status::TimedOut);
+    assert!((o.time_s - 900.4).abs() < 1e-9, "{}", o.time_s);
+    assert!(o.iterations_completed < o.iterations);
+    assert!(o.iterations_completed > 50);
+    // Billed from handler start (the cold start is not billed on aws-2020): 900 s x 3008/1024 GB.
+    assert!((o.billed_gb_s - 900.0 * 3008.0 / 1024.0).abs() < 1e-6);
+    assert!(o.cost_usd > 0.04);
+}
+
+#[test]
+fn cost_by_hand_on_one_ms_billing() {
+    // Ideal MobileNet, 4 x 2048 MB on aws-2024: every function runs exactly T.
+    let mobilenet = Workload::load("mobilenet").unwrap();
+    let platform = Platform::load("aws-2024").unwrap();
+    let ideal = SimOptions {
+        assumptions: Assumptions::ideal(),
+        ..SimOptions::default()
+    };
+    let o = run(&mobilenet, &platform, 4, 2048, 0.1, &ideal);
+    let billed = (o.time_s * 1000.0).ceil() / 1000.0;
+    assert!((o.billed_gb_s - 4.0 * 2.0 * billed).abs() < 1e-9);
+    let c = o.cost_breakdown_usd;
+    assert!((c.functions - 4.0 * 2.0 * billed * 0.000_016_666_7).abs() < 1e-12);
+    assert!((c.requests - 4.0 * 2e-7).abs() < 1e-18);
+    assert!((c.parameter_server - o.time_s.max(60.0) * 0.096 / 3600.0).abs() < 1e-12);
+    // 148 MB / 4 = 37 MB per function in 8 MB GETs: 5 GETs each.
+    assert!((c.s3 - 4.0 * 5.0 * 4e-7).abs() < 1e-15);
+    assert!((o.cost_usd - (c.functions + c.requests + c.parameter_server + c.s3)).abs() < 1e-15);
+}
+
+#[test]
+fn cold_start_is_sandbox_plus_throttled_framework_import() {
+    // Cold start = 0.4 s + 4.6 CPU-s single-threaded at min(share, 1): 5 s at >= 1 vCPU.
+    let (mobilenet, _, platform) = load();
+    let fluid = options(CpuMode::Fluid, "none", 1);
+    let big = run(&mobilenet, &platform, 2, 3008, 0.05, &fluid);
+    assert!((big.time_breakdown_s.cold_start - 5.0).abs() < 1e-9);
+    let small = run(&mobilenet, &platform, 2, 1728, 0.05, &fluid);
+    let expected = 0.4 + 4.6 * 1792.0 / 1728.0;
+    assert!((small.time_breakdown_s.cold_start - expected).abs() < 1e-9);
+}
+
+#[test]
+fn aggregation_time_adds_per_iteration() {
+    // With aggregation at 1000 MB/s, each iteration waits n d_m / p / 1000 s more.
+    let (mobilenet, _, platform) = load();
+    let o = options(CpuMode::Fluid, "none", 1);
+    let base = run(&mobilenet, &platform, 8, 2048, 0.2, &o);
+    let mut slow_ps = platform.clone();
+    slow_ps.parameter_server.aggregation_mb_per_s = 1000.0;
+    let slow = run(&mobilenet, &slow_ps, 8, 2048, 0.2, &o);
+    let per_iteration = 8.0 * 18.0 / 1000.0;
+    let expected = base.time_s + base.iterations as f64 * per_iteration;
+    assert!(
+        (slow.time_s - expected).abs() < 1e-6,
+        "{} vs {expected}",
+        slow.time_s
+    );
+}
