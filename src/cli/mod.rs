@@ -52,7 +52,13 @@ pub struct PlanArgs {
     #[arg(long, short = 'b', value_name = "B")]
     pub local_batch: Option<u32>,
     /// Training epochs (passes over the dataset); fractions allowed.
-    #[arg(long, short = 'e', value_name = "E", default_value_t = 1.0)]
+    #[arg(
+        long,
+        short = 'e',
+        value_name = "E",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
     pub epochs: f64,
     /// Number of parameter-server VMs; the model is split evenly across them.
     #[arg(long, value_name = "P", default_value_t = 1)]

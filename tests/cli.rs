@@ -1,0 +1,396 @@
+//! The `lambdasim` binary: golden outputs, byte-identical reruns, timeline files, and clear
+//! errors with exit status 2 (never a panic, nothing half-written) on bad input.
+//!
+//! Regenerate the golden files after an intended model change with
+//! `UPDATE_GOLDEN=1 cargo test --test cli` and review the diff.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn lambdasim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lambdasim"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+/// A scratch directory unique to one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lambdasim-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing {}; run with UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(actual, expected, "output differs from {}", path.display());
+}
+
+const SIMULATE: &[&str] = &[
+    "simulate",
+    "--workload",
+    "mobilenet",
+    "--functions",
+    "8",
+    "--memory",
+    "3008",
+    "--epochs",
+    "0.5",
+    "--jitter",
+    "lognormal{cv=0.1}",
+    "--seed",
+    "7",
+];
+
+#[test]
+fn simulate_json_is_golden() {
+    let mut args = SIMULATE.to_vec();
+    args.extend(["--format", "json"]);
+    let out = lambdasim(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    golden("simulate_mobilenet_8x3008.json", &stdout(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for key in [
+        "time_s",
+        "cost_usd",
+        "iterations",
+        "local_batch",
+        "functions",
+        "memory_mb",
+        "time_breakdown_s",
+        "cost_breakdown_usd",
+    ] {
+        assert!(json.get(key).is_some(), "JSON lacks `{key}`");
+    }
+}
+
+#[test]
+fn simulate_ideal_csv_and_predict_json_are_golden() {
+    let out = lambdasim(&[
+        "simulate", "-w", "resnet50", "-n", "8", "-m", "3008", "--ideal", "-f", "csv",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    golden("simulate_resnet50_8x3008_ideal.csv", &stdout(&out));
+    let out = lambdasim(&[
+        "predict", "-w", "resnet50", "-n", "8", "-m", "3008", "-f", "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    golden("predict_resnet50_8x3008.json", &stdout(&out));
+}
+
+#[test]
+fn same_seed_gives_byte_identical_output() {
+    for format in ["json", "csv", "table"] {
+        let mut args = SIMULATE.to_vec();
+        args.extend(["--format", format]);
+        let a = lambdasim(&args);
+        let b = lambdasim(&args);
+        assert!(a.status.success());
+        assert_eq!(a.stdout, b.stdout, "{format} output differs between runs");
+    }
+    let mut other = SIMULATE.to_vec();
+    let last = other.len() - 1;
+    other[last] = "8";
+    assert_ne!(lambdasim(SIMULATE).stdout, lambdasim(&other).stdout);
+}
+
+#[test]
+fn every_workload_simulates_and_predicts() {
+    for (workload, memory) in [
+        ("espcn", "3008"),
+        ("1dcnn", "1024"),
+        ("mobilenet", "2048"),
+        ("resnet50", "3008"),
+    ] {
+        for command in ["simulate", "predict"] {
+            let out = lambdasim(&[
+                command, "-w", workload, "-n", "4", "-m", memory, "-e", "0.2", "-f", "json",
+            ]);
+            assert!(
+                out.status.success(),
+                "{command} {workload}: {}",
+                stderr(&out)
+            );
+            let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+            assert!(json["time_s"].as_f64().unwrap() > 0.0);
+            assert!(json["cost_usd"].as_f64().unwrap() > 0.0);
+        }
+    }
+}
+
+#[test]
+fn timeline_has_one_row_per_iteration() {
+    let dir = scratch("timeline");
+    let path = dir.join("timeline.csv");
+    let out = lambdasim(&[
+        "simulate",
+        "-w",
+        "mobilenet",
+        "-n",
+        "8",
+        "-m",
+        "3008",
+        "--ideal",
+        "-f",
+        "json",
+        "--timeline",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[0].starts_with("iteration,start_s,compute_end_s"));
+    assert_eq!(rows.len() as u64 - 1, json["iterations"].as_u64().unwrap());
+    // The last iteration ends when the job does; ideal iterations all take t_comp + t_comm.
+    let last: Vec<&str> = rows.last().unwrap().split(',').collect();
+    let end: f64 = last[7].parse().unwrap();
+    assert!((end - json["time_s"].as_f64().unwrap()).abs() < 1e-9);
+    let second: Vec<&str> = rows[2].split(',').collect();
+    let duration: f64 = second[8].parse().unwrap();
+    assert!(
+        (duration - (64.0 / 95.84 + 36.0 / 84.0)).abs() < 1e-8,
+        "{duration}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn help_explains_flags_with_units() {
+    let out = lambdasim(&["simulate", "--help"]);
+    assert!(out.status.success());
+    let help = stdout(&out);
+    for needle in [
+        "--memory <MB>",
+        "in MB",
+        "--ideal",
+        "--cpu",
+        "--timeline <FILE>",
+        "--jitter",
+        "--seed",
+    ] {
+        assert!(help.contains(needle), "help lacks `{needle}`:\n{help}");
+    }
+}
+
+/// Runs `args` expecting exit status 2, an `error:`-style message containing every needle, no
+/// panic and nothing on stdout.
+fn expect_user_error(args: &[&str], needles: &[&str]) {
+    let out = lambdasim(args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} should exit 2; stderr: {err}"
+    );
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    assert!(out.stdout.is_empty(), "{args:?} wrote to stdout");
+    for needle in needles {
+        assert!(
+            err.contains(needle),
+            "{args:?}: stderr lacks `{needle}`: {err}"
+        );
+    }
+}
+
+/// Writes a copy of the shipped mobilenet workload with `from` replaced by `to`.
+fn bad_workload(dir: &Path, name: &str, from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/workloads/mobilenet.toml"),
+    )
+    .unwrap();
+    assert!(text.contains(from), "template lacks {from}");
+    let path = dir.join(name);
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_clear_message() {
+    let base = |extra: &[&'static str]| {
+        let mut args = vec!["simulate", "-w", "mobilenet", "-n", "8", "-m", "3008"];
+        args.extend_from_slice(extra);
+        args
+    };
+    expect_user_error(
+        &["simulate", "-w", "alexnet", "-n", "8", "-m", "3008"],
+        &["--workload", "alexnet", "mobilenet"],
+    );
+    expect_user_error(
+        &["simulate", "-w", "mobilenet", "-n", "8", "-m", "5000"],
+        &["--memory", "5000 MB", "128..3008"],
+    );
+    expect_user_error(
+        &["simulate", "-w", "mobilenet", "-n", "8", "-m", "2000"],
+        &["--memory", "multiples of 64"],
+    );
+    expect_user_error(
+        &["simulate", "-w", "resnet50", "-n", "8", "-m", "1024"],
+        &["--memory", "minimum memory of 2432 MB"],
+    );
+    expect_user_error(
+        &["simulate", "-w", "mobilenet", "-n", "0", "-m", "3008"],
+        &["--functions", "at least 1"],
+    );
+    expect_user_error(&base(&["--epochs", "NaN"]), &["--epochs", "NaN"]);
+    expect_user_error(&base(&["--epochs", "-1"]), &["--epochs"]);
+    expect_user_error(&base(&["--local-batch", "0"]), &["--local-batch"]);
+    expect_user_error(
+        &base(&["--jitter", "lognormal{cv=-2}"]),
+        &["--jitter", "cv"],
+    );
+    expect_user_error(&base(&["--cpu", "turbo"]), &["--cpu", "turbo"]);
+    expect_user_error(&base(&["--ideal", "--cpu", "cfs"]), &["--ideal", "--cpu"]);
+    expect_user_error(
+        &["simulate", "-w", "mobilenet", "-n", "many", "-m", "3008"],
+        &["--functions", "many"],
+    );
+    expect_user_error(
+        &base(&["--platform", "aws-1999"]),
+        &["--platform", "aws-1999", "aws-2020"],
+    );
+    expect_user_error(
+        &[
+            "predict",
+            "-w",
+            "mobilenet",
+            "-n",
+            "8",
+            "-m",
+            "3008",
+            "--cost-model",
+            "free",
+        ],
+        &["--cost-model"],
+    );
+}
+
+#[test]
+fn bad_config_files_exit_2_naming_file_and_field() {
+    let dir = scratch("configs");
+    let run = |workload: &str| {
+        vec![
+            "simulate".to_string(),
+            "-w".into(),
+            workload.into(),
+            "-n".into(),
+            "4".into(),
+            "-m".into(),
+            "3008".into(),
+        ]
+    };
+    let check = |path: String, needles: &[&str]| {
+        let args = run(&path);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut all = vec![path.as_str()];
+        all.extend_from_slice(needles);
+        expect_user_error(&args, &all);
+    };
+    let missing = dir.join("missing.toml");
+    check(missing.to_str().unwrap().to_string(), &["No such file"]);
+    check(
+        bad_workload(
+            &dir,
+            "unknown.toml",
+            "model_mb = 18",
+            "model_mb = 18\nmodel_gb = 1",
+        ),
+        &["field `model_gb`", "unknown field", ":11:1:"],
+    );
+    check(
+        bad_workload(&dir, "type.toml", "model_mb = 18", "model_mb = \"big\""),
+        &["field `model_mb`", "invalid type"],
+    );
+    check(
+        bad_workload(&dir, "zero.toml", "dataset_mb = 148", "dataset_mb = 0"),
+        &["field `dataset_mb`", "positive"],
+    );
+    check(
+        bad_workload(&dir, "negative.toml", "model_mb = 18", "model_mb = -18"),
+        &["field `model_mb`", "positive"],
+    );
+    check(
+        bad_workload(&dir, "nan.toml", "model_mb = 18", "model_mb = nan"),
+        &["field `model_mb`", "NaN"],
+    );
+    check(
+        bad_workload(&dir, "missing-field.toml", "model_mb = 18\n", ""),
+        &["model_mb", "missing field"],
+    );
+    check(
+        bad_workload(&dir, "syntax.toml", "model_mb = 18", "model_mb = = 18"),
+        &[":"],
+    );
+    check(
+        bad_workload(
+            &dir,
+            "rate.toml",
+            "beta1_samples_per_s = 5.6",
+            "beta1_samples_per_s = -100",
+        ),
+        &["field `min_memory_mb`", "training rate must be positive"],
+    );
+    let platform = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/platforms/aws-2020.toml"),
+    )
+    .unwrap();
+    let bad_platform = dir.join("platform.toml");
+    std::fs::write(
+        &bad_platform,
+        platform.replace("efficiency = 1.0", "efficiency = 1.5"),
+    )
+    .unwrap();
+    expect_user_error(
+        &[
+            "simulate",
+            "-w",
+            "mobilenet",
+            "-n",
+            "4",
+            "-m",
+            "3008",
+            "-p",
+            bad_platform.to_str().unwrap(),
+        ],
+        &[bad_platform.to_str().unwrap(), "field `network.efficiency`"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unwritable_timeline_exits_2_and_writes_nothing() {
+    let dir = scratch("unwritable");
+    let target = dir.join("no-such-dir").join("t.csv");
+    expect_user_error(
+        &[
+            "simulate",
+            "-w",
+            "mobilenet",
+            "-n",
+            "8",
+            "-m",
+            "3008",
+            "--timeline",
+            target.to_str().unwrap(),
+        ],
+        &["no-such-dir"],
+    );
+    assert!(!dir.join("no-such-dir").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
