@@ -68,3 +68,35 @@ pub fn check_epochs(epochs: f64) -> Result<f64> {
         ))
     }
 }
+
+/// The plan and epoch count as reported in outputs (flattened into `simulate` and `predict`
+/// records): `functions`, `memory_mb`, `local_batch`, `global_batch`, `parameter_servers`, `epochs`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct PlanRecord {
+    /// Number of functions `n`.
+    pub functions: u32,
+    /// Memory per function (MB).
+    pub memory_mb: u32,
+    /// Local batch `b_l`.
+    pub local_batch: u32,
+    /// Global batch `b_g = n b_l`.
+    pub global_batch: u64,
+    /// Parameter servers `p`.
+    pub parameter_servers: u32,
+    /// Epochs `e`.
+    pub epochs: f64,
+}
+
+impl PlanRecord {
+    /// The record of `plan` trained for `epochs` epochs.
+    pub fn new(plan: &Plan, epochs: f64) -> Self {
+        PlanRecord {
+            functions: plan.functions,
+            memory_mb: plan.memory_mb,
+            local_batch: plan.local_batch,
+            global_batch: plan.global_batch(),
+            parameter_servers: plan.parameter_servers,
+            epochs,
+        }
+    }
+}

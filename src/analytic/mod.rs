@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanRecord};
 use crate::platform::Platform;
 use crate::workload::Workload;
 
@@ -65,18 +65,9 @@ pub struct Prediction {
     pub cost_usd: f64,
     /// Real-valued iteration count `k = n_t e / b_g`.
     pub iterations: f64,
-    /// Number of functions `n`.
-    pub functions: u32,
-    /// Memory per function (MB).
-    pub memory_mb: u32,
-    /// Local batch `b_l`.
-    pub local_batch: u32,
-    /// Global batch `b_g = n b_l`.
-    pub global_batch: u64,
-    /// Parameter servers `p`.
-    pub parameter_servers: u32,
-    /// Epochs `e`.
-    pub epochs: f64,
+    /// The plan and epochs.
+    #[serde(flatten)]
+    pub plan: PlanRecord,
     /// `R(m)` (samples/s).
     pub training_rate_samples_per_s: f64,
     /// `B_f^p` (MB/s).
@@ -142,12 +133,7 @@ pub fn predict(
         time_s,
         cost_usd: functions_usd + parameter_server_usd,
         iterations: k,
-        functions: plan.functions,
-        memory_mb: plan.memory_mb,
-        local_batch: plan.local_batch,
-        global_batch,
-        parameter_servers: plan.parameter_servers,
-        epochs,
+        plan: PlanRecord::new(plan, epochs),
         training_rate_samples_per_s: rate,
         ps_bandwidth_per_function_mb_per_s: b_fp,
         s3_bandwidth_mb_per_s: b_fs,

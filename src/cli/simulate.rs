@@ -61,8 +61,8 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
             timeline::write_csv(
                 file,
                 &outcome.timeline,
-                outcome.functions,
-                outcome.global_batch,
+                outcome.plan.functions,
+                outcome.plan.global_batch,
             )
         })?;
     }

@@ -35,7 +35,7 @@ use crate::error::Result;
 use crate::network::{
     Direction, FastTransfers, NetworkModel, ReferenceTransfers, Topology, TransferNetwork,
 };
-use crate::plan::{Plan, check_epochs};
+use crate::plan::{Plan, PlanRecord, check_epochs};
 use crate::platform::Platform;
 use crate::platform::cpu::{CpuMode, FunctionCpu};
 use crate::workload::Workload;
@@ -169,18 +169,9 @@ pub struct Outcome {
     pub iterations: u64,
     /// Iterations every worker finished.
     pub iterations_completed: u64,
-    /// Number of functions `n`.
-    pub functions: u32,
-    /// Memory per function (MB).
-    pub memory_mb: u32,
-    /// Local batch `b_l`.
-    pub local_batch: u32,
-    /// Global batch `b_g`.
-    pub global_batch: u64,
-    /// Parameter servers `p`.
-    pub parameter_servers: u32,
-    /// Epochs `e`.
-    pub epochs: f64,
+    /// The plan and epochs.
+    #[serde(flatten)]
+    pub plan: PlanRecord,
     /// Billed GB-seconds over all functions.
     pub billed_gb_s: f64,
     /// Mean per-worker time in each phase (s).
@@ -636,12 +627,7 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
             cost_usd: cost.functions + cost.requests + cost.parameter_server + cost.s3,
             iterations: self.iterations,
             iterations_completed,
-            functions: plan.functions,
-            memory_mb: plan.memory_mb,
-            local_batch: plan.local_batch,
-            global_batch: plan.global_batch(),
-            parameter_servers: plan.parameter_servers,
-            epochs: self.epochs,
+            plan: PlanRecord::new(&plan, self.epochs),
             billed_gb_s,
             time_breakdown_s: TimeBreakdown {
                 cold_start: mean_s(Phase::ColdStart),
