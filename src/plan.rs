@@ -8,6 +8,13 @@ use crate::error::{Error, Result};
 use crate::platform::Platform;
 use crate::workload::Workload;
 
+/// Most functions one plan may have (AWS's default concurrency limit is 1,000; this is far above
+/// any raised limit, and keeps a typo from allocating gigabytes).
+pub const MAX_FUNCTIONS: u32 = 100_000;
+
+/// Most BSP iterations one simulated job may run.
+pub const MAX_ITERATIONS: u64 = 100_000_000;
+
 /// How a training job is provisioned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub struct Plan {
@@ -40,8 +47,14 @@ impl Plan {
     /// Fails unless the platform offers this memory, the workload fits in it, and every count is
     /// positive. Errors name the flag a user would change.
     pub fn validate(&self, workload: &Workload, platform: &Platform) -> Result<()> {
-        if self.functions == 0 {
-            return Err(Error::invalid("--functions", "must be at least 1, got 0"));
+        if self.functions == 0 || self.functions > MAX_FUNCTIONS {
+            return Err(Error::invalid(
+                "--functions",
+                format!(
+                    "must lie between 1 and {MAX_FUNCTIONS}, got {}",
+                    self.functions
+                ),
+            ));
         }
         if self.local_batch == 0 {
             return Err(Error::invalid("--local-batch", "must be at least 1, got 0"));
@@ -57,16 +70,26 @@ impl Plan {
     }
 }
 
-/// Number of training epochs `e`, checked to be positive and finite (fractions allowed).
-pub fn check_epochs(epochs: f64) -> Result<f64> {
-    if epochs.is_finite() && epochs > 0.0 {
-        Ok(epochs)
-    } else {
-        Err(Error::invalid(
+/// Checks the number of training epochs `e` (positive and finite; fractions allowed) and that
+/// the plan needs at most [`MAX_ITERATIONS`] iterations for it.
+pub fn check_epochs(workload: &Workload, plan: &Plan, epochs: f64) -> Result<f64> {
+    if !(epochs.is_finite() && epochs > 0.0) {
+        return Err(Error::invalid(
             "--epochs",
             format!("must be a positive finite number, got {epochs}"),
-        ))
+        ));
     }
+    let iterations = workload.training_samples as f64 * epochs / plan.global_batch().max(1) as f64;
+    if iterations > MAX_ITERATIONS as f64 {
+        return Err(Error::invalid(
+            "--epochs",
+            format!(
+                "{epochs} epochs need {iterations:.0} iterations with a global batch of {}; at most {MAX_ITERATIONS} are simulated",
+                plan.global_batch()
+            ),
+        ));
+    }
+    Ok(epochs)
 }
 
 /// The plan and epoch count as reported in outputs (flattened into `simulate` and `predict`

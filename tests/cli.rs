@@ -246,10 +246,26 @@ fn bad_flags_exit_2_with_one_clear_message() {
     );
     expect_user_error(
         &["simulate", "-w", "mobilenet", "-n", "0", "-m", "3008"],
-        &["--functions", "at least 1"],
+        &["--functions", "between 1 and"],
     );
     expect_user_error(&base(&["--epochs", "NaN"]), &["--epochs", "NaN"]);
     expect_user_error(&base(&["--epochs", "-1"]), &["--epochs"]);
+    expect_user_error(
+        &base(&["--epochs", "1e12"]),
+        &["--epochs", "at most 100000000"],
+    );
+    expect_user_error(
+        &[
+            "simulate",
+            "-w",
+            "mobilenet",
+            "-n",
+            "4000000000",
+            "-m",
+            "3008",
+        ],
+        &["--functions", "between 1 and 100000"],
+    );
     expect_user_error(&base(&["--local-batch", "0"]), &["--local-batch"]);
     expect_user_error(
         &base(&["--jitter", "lognormal{cv=-2}"]),

@@ -73,13 +73,13 @@ impl PlanArgs {
     fn resolve(&self) -> Result<(Workload, Platform, Plan, f64)> {
         let workload = Workload::load(&self.workload)?;
         let platform = Platform::load(&self.platform)?;
-        let epochs = check_epochs(self.epochs)?;
         let mut plan = Plan::with_default_batch(&workload, self.functions, self.memory);
         if let Some(b) = self.local_batch {
             plan.local_batch = b;
         }
         plan.parameter_servers = self.parameter_servers;
         plan.validate(&workload, &platform)?;
+        let epochs = check_epochs(&workload, &plan, self.epochs)?;
         Ok((workload, platform, plan, epochs))
     }
 }

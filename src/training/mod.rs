@@ -208,7 +208,7 @@ pub fn simulate(
     options: &SimOptions,
 ) -> Result<Outcome> {
     plan.validate(workload, platform)?;
-    let epochs = check_epochs(epochs)?;
+    let epochs = check_epochs(workload, plan, epochs)?;
     let efficiency = if options.assumptions.network_overheads {
         platform.network.efficiency
     } else {
