@@ -7,7 +7,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lambdasim::plan::Plan;
 use lambdasim::platform::Platform;
-use lambdasim::training::{Assumptions, SimOptions, simulate};
+use lambdasim::training::{Assumptions, ReplicaOptions, SimOptions, run_replicas, simulate};
 use lambdasim::workload::Workload;
 
 fn resnet50_job(c: &mut Criterion) {
@@ -38,5 +38,34 @@ fn resnet50_job(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, resnet50_job);
+/// `simulate --replicas 1000` for the same plan with the default (PAI straggler) jitter: reports
+/// replicas per second; the time per iteration is the time for all 1,000.
+fn resnet50_replicas(c: &mut Criterion) {
+    let workload = Workload::load("resnet50").expect("shipped workload");
+    let platform = Platform::load("aws-2020").expect("shipped platform");
+    let plan = Plan::with_default_batch(&workload, 8, 3008);
+    let options = SimOptions::default();
+    let mut group = c.benchmark_group("replicas");
+    group.sample_size(20);
+    for threads in [1, 2] {
+        let request = ReplicaOptions {
+            replicas: 1000,
+            deadline_s: Some(600.0),
+            threads: Some(threads),
+        };
+        group.throughput(Throughput::Elements(1000));
+        group.bench_function(
+            format!("resnet50_8x3008_1000_replicas_{threads}_threads"),
+            |b| {
+                b.iter(|| {
+                    run_replicas(&workload, &platform, &plan, 1.0, &options, &request)
+                        .expect("valid plan")
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, resnet50_job, resnet50_replicas);
 criterion_main!(benches);

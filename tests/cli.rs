@@ -405,3 +405,85 @@ fn unwritable_timeline_exits_2_and_writes_nothing() {
     assert!(!dir.join("no-such-dir").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn replicas_are_identical_for_any_thread_count() {
+    let run = |threads: &'static str| {
+        let out = lambdasim(&[
+            "simulate",
+            "-w",
+            "mobilenet",
+            "-n",
+            "8",
+            "-m",
+            "3008",
+            "-e",
+            "0.2",
+            "--replicas",
+            "64",
+            "--deadline",
+            "40",
+            "--threads",
+            threads,
+            "-f",
+            "json",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let one = run("1");
+    assert_eq!(one, run("2"));
+    assert_eq!(one, run("3"));
+    let json: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert_eq!(json["replicas"], 64);
+    for key in ["mean", "p50", "p95", "p99"] {
+        assert!(json["time_s"][key].as_f64().unwrap() > 0.0);
+        assert!(json["cost_usd"][key].as_f64().unwrap() > 0.0);
+    }
+    let met = json["deadline_met_fraction"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&met));
+    expect_user_error(
+        &[
+            "simulate",
+            "-w",
+            "mobilenet",
+            "-n",
+            "8",
+            "-m",
+            "3008",
+            "--replicas",
+            "0",
+        ],
+        &["--replicas"],
+    );
+    expect_user_error(
+        &[
+            "simulate",
+            "-w",
+            "mobilenet",
+            "-n",
+            "8",
+            "-m",
+            "3008",
+            "--replicas",
+            "2",
+            "--deadline",
+            "-5",
+        ],
+        &["--deadline"],
+    );
+    expect_user_error(
+        &[
+            "simulate",
+            "-w",
+            "mobilenet",
+            "-n",
+            "8",
+            "-m",
+            "3008",
+            "--deadline",
+            "5",
+        ],
+        &["--replicas"],
+    );
+}

@@ -5,7 +5,9 @@ use lambdasim::network::NetworkModel;
 use lambdasim::plan::Plan;
 use lambdasim::platform::Platform;
 use lambdasim::platform::cpu::CpuMode;
-use lambdasim::training::{Assumptions, Jitter, Outcome, SimOptions, Status, simulate};
+use lambdasim::training::{
+    Assumptions, Jitter, Outcome, ReplicaOptions, SimOptions, Status, run_replicas, simulate,
+};
 use lambdasim::workload::Workload;
 
 fn load() -> (Workload, Workload, Platform) {
@@ -259,4 +261,53 @@ fn aggregation_time_adds_per_iteration() {
         "{} vs {expected}",
         slow.time_s
     );
+}
+
+#[test]
+fn replicas_spread_only_with_randomness_and_deadlines_are_monotone() {
+    let (mobilenet, _, platform) = load();
+    let plan = Plan::with_default_batch(&mobilenet, 8, 2048);
+    let request = |deadline_s| ReplicaOptions {
+        replicas: 40,
+        deadline_s,
+        threads: Some(2),
+    };
+    // Fluid CPU without jitter: every replica is the same job.
+    let steady = run_replicas(
+        &mobilenet,
+        &platform,
+        &plan,
+        0.2,
+        &options(CpuMode::Fluid, "none", 1),
+        &request(None),
+    )
+    .unwrap();
+    assert_eq!(steady.time_s.min, steady.time_s.max);
+    assert_eq!(steady.deadline_met_fraction, 1.0);
+    // Stragglers spread the replicas; a later deadline is met at least as often.
+    let pai = options(CpuMode::Cfs, "pai", 1);
+    let spread = run_replicas(&mobilenet, &platform, &plan, 0.2, &pai, &request(None)).unwrap();
+    assert!(spread.time_s.p99 > spread.time_s.p50 && spread.time_s.p50 > spread.time_s.min);
+    assert!(spread.time_s.mean > steady.time_s.mean);
+    let mut last = 0.0;
+    for deadline in [
+        spread.time_s.min,
+        spread.time_s.p50,
+        spread.time_s.p95,
+        spread.time_s.max,
+    ] {
+        let met = run_replicas(
+            &mobilenet,
+            &platform,
+            &plan,
+            0.2,
+            &pai,
+            &request(Some(deadline)),
+        )
+        .unwrap()
+        .deadline_met_fraction;
+        assert!(met >= last);
+        last = met;
+    }
+    assert_eq!(last, 1.0);
 }

@@ -89,3 +89,58 @@ fn cfs_model_reproduces_measured_lambda_throttling() {
         );
     }
 }
+
+/// Quantile by nearest rank on sorted data.
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The default jitter model (`pai`) must reproduce the across-worker coefficient of variation of
+/// iteration time in the Alibaba PAI traces (../shared/data/alibaba, CC BY 4.0: 100 jobs x 2,000
+/// iterations, 10 workers each): median within 20%, p90 within 30%.
+#[test]
+fn default_jitter_reproduces_pai_straggler_spread() {
+    use lambdasim::training::Jitter;
+    let Some(dir) = common::shared_data_dir() else {
+        return;
+    };
+    let path = dir.join("alibaba/pai_minibatch_time_coefficient_variation.csv");
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(&path)
+        .unwrap();
+    let mut data: Vec<f64> = Vec::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        data.extend(
+            row.iter()
+                .skip(1)
+                .filter(|v| !v.is_empty())
+                .map(|v| v.parse::<f64>().unwrap()),
+        );
+    }
+    assert!(data.len() > 50_000, "{} CoV values", data.len());
+    data.sort_by(f64::total_cmp);
+
+    let jitter = Jitter::default();
+    let mut rng = lambdasim::rng::stream(2022, 0);
+    let mut model: Vec<f64> = (0..100_000)
+        .map(|_| {
+            let times: Vec<f64> = (0..10).map(|_| jitter.sample(&mut rng)).collect();
+            let mean = times.iter().sum::<f64>() / 10.0;
+            let var = times.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / 9.0;
+            var.sqrt() / mean
+        })
+        .collect();
+    model.sort_by(f64::total_cmp);
+    for (q, tolerance) in [(0.5, 0.20), (0.9, 0.30)] {
+        let (d, m) = (quantile(&data, q), quantile(&model, q));
+        eprintln!("CoV p{}: data {d:.3}, model {m:.3}", q * 100.0);
+        assert!(
+            (m - d).abs() / d <= tolerance,
+            "p{}: model {m}, data {d}",
+            q * 100.0
+        );
+    }
+}

@@ -10,7 +10,9 @@ use super::output::write_atomically;
 use crate::error::Result;
 use crate::network::NetworkModel;
 use crate::platform::cpu::CpuMode;
-use crate::training::{Assumptions, Jitter, SimOptions, simulate, timeline};
+use crate::training::{
+    Assumptions, Jitter, ReplicaOptions, SimOptions, run_replicas, simulate, timeline,
+};
 
 /// Flags of `simulate`.
 #[derive(Debug, Args)]
@@ -28,17 +30,35 @@ pub struct SimulateArgs {
     /// CPU model: fluid (wall = work / share) or cfs (20 ms CFS quota periods, pauses quantised).
     #[arg(long, value_enum, default_value_t = CpuMode::Cfs)]
     pub cpu: CpuMode,
-    /// Compute-time variation per worker and iteration: none, or lognormal{cv=C} (mean 1,
-    /// coefficient of variation C).
-    #[arg(long, value_name = "SPEC", default_value = "none")]
+    /// Compute-time variation per worker and iteration, a factor with mean 1: pai (stragglers
+    /// calibrated to Alibaba PAI traces), none, lognormal{cv=C}, or
+    /// straggler{cv=C,p=P,scale=S,shape=A,cap=K} (log-normal base CoV C; with probability P an
+    /// extra slowdown S U^(-1/A), capped at K; defaults are pai's).
+    #[arg(long, value_name = "SPEC", default_value = "pai")]
     pub jitter: String,
     /// Bandwidth-sharing implementation: fast (PS-link virtual clock) or reference (general
     /// max-min progressive filling; same results, slower).
     #[arg(long, value_enum, default_value_t = NetworkModel::Fast)]
     pub network: NetworkModel,
     /// Also write a per-iteration timeline CSV to FILE (written whole or not at all).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "replicas")]
     pub timeline: Option<PathBuf>,
+    /// Run R replicas with independent random streams (replica i uses a seed derived from --seed
+    /// and i) and report mean, p50, p95, p99 of time and cost instead of one outcome.
+    #[arg(long, value_name = "R")]
+    pub replicas: Option<u32>,
+    /// Objective training time T in seconds: with --replicas, report the fraction of replicas
+    /// that complete by T.
+    #[arg(
+        long,
+        value_name = "T",
+        requires = "replicas",
+        allow_negative_numbers = true
+    )]
+    pub deadline: Option<f64>,
+    /// Threads for --replicas [default: all cores]; results are identical for any count.
+    #[arg(long, value_name = "N", requires = "replicas")]
+    pub threads: Option<usize>,
 }
 
 /// Simulates and writes the outcome in the requested format.
@@ -55,6 +75,15 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
         seed: args.seed,
         record_timeline: args.timeline.is_some(),
     };
+    if let Some(replicas) = args.replicas {
+        let request = ReplicaOptions {
+            replicas,
+            deadline_s: args.deadline,
+            threads: args.threads,
+        };
+        let summary = run_replicas(&workload, &platform, &plan, epochs, &options, &request)?;
+        return args.plan.format.write(out, &summary);
+    }
     let outcome = simulate(&workload, &platform, &plan, epochs, &options)?;
     if let Some(path) = &args.timeline {
         write_atomically(path, |file| {

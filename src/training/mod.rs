@@ -22,12 +22,14 @@
 //! simulated time equals Eq. 1 with `k = ceil(...)` (tested to 1e-6 over all workloads).
 
 pub mod jitter;
+pub mod replicas;
 pub mod timeline;
 
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-pub use jitter::Jitter;
+pub use jitter::{Jitter, Straggler};
+pub use replicas::{ReplicaOptions, ReplicaSummary, Stats, run_replicas};
 pub use timeline::IterationRecord;
 
 use crate::engine::{Engine, SimTime};
@@ -109,7 +111,7 @@ pub struct SimOptions {
 impl Default for SimOptions {
     fn default() -> Self {
         SimOptions {
-            assumptions: Assumptions::realistic(CpuMode::Cfs, Jitter::None),
+            assumptions: Assumptions::realistic(CpuMode::Cfs, Jitter::default()),
             network: NetworkModel::Fast,
             seed: 1,
             record_timeline: false,
