@@ -19,9 +19,11 @@
 //! * [`workload`]: dataset, model, batch rule, training-rate model.
 //! * [`training`]: one BSP parameter-server training job.
 //! * [`analytic`]: λDNN's Eq. 1-10.
+//! * [`trace`]: iteration traces: format, validation, replay samplers, synthesis, profiling.
 //! * [`config`]: TOML loading with file/line/field errors; `name{k=v}` model specs.
 
 pub mod analytic;
+pub mod atomic;
 pub mod cli;
 pub mod config;
 pub mod engine;
@@ -30,6 +32,8 @@ pub mod network;
 pub mod plan;
 pub mod platform;
 pub mod rng;
+pub mod stats;
+pub mod trace;
 pub mod training;
 pub mod workload;
 

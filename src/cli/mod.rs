@@ -3,6 +3,7 @@
 mod output;
 mod predict;
 mod simulate;
+mod trace;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -29,6 +30,9 @@ pub enum Command {
     Simulate(simulate::SimulateArgs),
     /// Predict time and cost of a plan with λDNN's closed-form model (Eq. 1-10), no simulation.
     Predict(predict::PredictArgs),
+    /// Iteration traces: synthesise the shipped set, profile a trace, summarise its cells.
+    #[command(subcommand)]
+    Trace(trace::TraceCommand),
 }
 
 /// Flags naming the workload, the platform and the plan, shared by `simulate` and `predict`.
@@ -91,5 +95,6 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Simulate(args) => simulate::run(&args, &mut out),
         Command::Predict(args) => predict::run(&args, &mut out),
+        Command::Trace(command) => trace::run(&command, &mut out),
     }
 }

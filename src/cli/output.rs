@@ -7,7 +7,6 @@
 //! All three are pure functions of the record, so equal records give byte-identical output.
 
 use std::io::Write;
-use std::path::Path;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -51,6 +50,31 @@ impl Format {
     }
 }
 
+impl Format {
+    /// Writes several records of one type: a JSON array, a CSV header and one line per record, or
+    /// an aligned table with a header line.
+    pub fn write_rows<W: Write, T: Serialize>(self, out: &mut W, records: &[T]) -> Result<()> {
+        let internal = |e: serde_json::Error| Error::Internal(e.to_string());
+        let values: Vec<Value> = records
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(internal)?;
+        let rows: Vec<Vec<(String, Value)>> = values.iter().map(flatten).collect();
+        let text = match self {
+            Format::Json => {
+                let mut s = serde_json::to_string_pretty(&values).map_err(internal)?;
+                s.push('\n');
+                s
+            }
+            Format::Csv => csv_rows(&rows)?,
+            Format::Table => table_rows(&rows),
+        };
+        out.write_all(text.as_bytes()).map_err(stdout_error)?;
+        out.flush().map_err(stdout_error)
+    }
+}
+
 /// Flattens nested objects into `(dotted.key, value)` pairs in field order.
 fn flatten(value: &Value) -> Vec<(String, Value)> {
     fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
@@ -82,18 +106,59 @@ fn plain(value: &Value) -> String {
 }
 
 fn csv_row(fields: &[(String, Value)]) -> Result<String> {
+    csv_rows(&[fields.to_vec()])
+}
+
+/// A CSV header (the first row's keys) and one line per row.
+fn csv_rows(rows: &[Vec<(String, Value)>]) -> Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let internal = |e: csv::Error| Error::Internal(e.to_string());
-    writer
-        .write_record(fields.iter().map(|(k, _)| k.as_str()))
-        .map_err(internal)?;
-    writer
-        .write_record(fields.iter().map(|(_, v)| plain(v)))
-        .map_err(internal)?;
+    if let Some(first) = rows.first() {
+        writer
+            .write_record(first.iter().map(|(k, _)| k.as_str()))
+            .map_err(internal)?;
+    }
+    for row in rows {
+        writer
+            .write_record(row.iter().map(|(_, v)| plain(v)))
+            .map_err(internal)?;
+    }
     let bytes = writer
         .into_inner()
         .map_err(|e| Error::Internal(e.to_string()))?;
     String::from_utf8(bytes).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// Columns aligned under a header line, numbers rounded for reading.
+fn table_rows(rows: &[Vec<(String, Value)>]) -> String {
+    let Some(first) = rows.first() else {
+        return String::new();
+    };
+    let mut cells: Vec<Vec<String>> = vec![first.iter().map(|(k, _)| k.clone()).collect()];
+    cells.extend(
+        rows.iter()
+            .map(|r| r.iter().map(|(_, v)| readable(v)).collect()),
+    );
+    let widths: Vec<usize> = (0..first.len())
+        .map(|c| {
+            cells
+                .iter()
+                .map(|r| r.get(c).map_or(0, String::len))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    cells
+        .iter()
+        .map(|r| {
+            let line: Vec<String> = r
+                .iter()
+                .zip(&widths)
+                .map(|(v, &w)| format!("{v:<w$}"))
+                .collect();
+            format!("{}\n", line.join("  ").trim_end())
+        })
+        .collect()
 }
 
 /// A number for reading: six decimals without trailing zeros, or three significant digits in
@@ -119,36 +184,6 @@ fn table(fields: &[(String, Value)]) -> String {
         .iter()
         .map(|(k, v)| format!("{k:<width$}  {}\n", readable(v)))
         .collect()
-}
-
-/// Writes a file whole or not at all: into a temporary file beside it, then renamed over it.
-pub fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> Result<()> {
-    let io_error = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| io_error(std::io::Error::other("not a file name")))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".tmp{}", std::process::id()));
-    let tmp = path.with_file_name(tmp_name);
-    let result = std::fs::File::create(&tmp).and_then(|file| {
-        let mut writer = std::io::BufWriter::new(file);
-        write(&mut writer)?;
-        writer.flush()?;
-        writer.get_ref().sync_all()?;
-        drop(writer);
-        std::fs::rename(&tmp, path)
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io_error)
 }
 
 #[cfg(test)]
@@ -202,26 +237,34 @@ mod tests {
     }
 
     #[test]
+    fn several_rows_in_every_format() {
+        let rows = [record(), record()];
+        let mut csv = Vec::new();
+        Format::Csv.write_rows(&mut csv, &rows).unwrap();
+        let csv = String::from_utf8(csv).unwrap();
+        assert_eq!(csv.lines().count(), 3);
+        assert!(csv.starts_with("time_s,n,inner.a,inner.b\n"));
+        let mut table = Vec::new();
+        Format::Table.write_rows(&mut table, &rows).unwrap();
+        let table = String::from_utf8(table).unwrap();
+        assert_eq!(
+            table.lines().next().unwrap(),
+            "time_s      n  inner.a   inner.b"
+        );
+        assert_eq!(
+            table.lines().nth(1).unwrap(),
+            "107.985356  8  1.234e-4  x,y"
+        );
+        let mut json = Vec::new();
+        Format::Json.write_rows(&mut json, &rows).unwrap();
+        let parsed: Vec<serde_json::Value> = serde_json::from_slice(&json).unwrap();
+        assert_eq!(parsed.len(), 2);
+    }
+
+    #[test]
     fn json_keeps_full_precision() {
         let json = render(Format::Json);
         assert!(json.contains("\"time_s\": 107.98535583245304"), "{json}");
         assert!(json.contains("\"a\": 0.0001234"), "{json}");
-    }
-
-    #[test]
-    fn atomic_write_leaves_nothing_on_failure() {
-        let dir = std::env::temp_dir().join(format!("lambdasim-atomic-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("out.csv");
-        write_atomically(&path, |f| f.write_all(b"ok\n")).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "ok\n");
-        let failed = write_atomically(&dir.join("bad.csv"), |_| Err(std::io::Error::other("boom")));
-        assert!(failed.is_err());
-        let left: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(left, vec![std::ffi::OsString::from("out.csv")]);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -2,14 +2,16 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 
 use super::PlanArgs;
-use super::output::write_atomically;
+use crate::atomic::write_atomically;
 use crate::error::Result;
 use crate::network::NetworkModel;
 use crate::platform::cpu::CpuMode;
+use crate::trace::{IterationTrace, Sampling, TraceSampler};
 use crate::training::{
     Assumptions, Jitter, ReplicaOptions, SimOptions, run_replicas, simulate, timeline,
 };
@@ -59,6 +61,18 @@ pub struct SimulateArgs {
     /// Threads for --replicas [default: all cores]; results are identical for any count.
     #[arg(long, value_name = "N", requires = "replicas")]
     pub threads: Option<usize>,
+    /// Replay compute times from an iteration trace (a CSV file, or a directory of them; the
+    /// workload's rows are used) instead of the rate model and --jitter.
+    #[arg(long, value_name = "FILE|DIR", conflicts_with_all = ["ideal", "jitter"])]
+    pub trace: Option<PathBuf>,
+    /// How --trace compute times are drawn: empirical (bootstrap within the cell), sequential
+    /// (each worker replays a recorded worker in order, wrapping) or fitted (per-cell log-normal).
+    #[arg(long, value_enum, default_value_t = Sampling::Empirical, requires = "trace")]
+    pub trace_sampling: Sampling,
+    /// Allow a memory or local batch outside the trace's recorded range (the training rate is
+    /// extrapolated linearly, with a warning); without it that is an error.
+    #[arg(long, requires = "trace")]
+    pub trace_extrapolate: bool,
 }
 
 /// Simulates and writes the outcome in the requested format.
@@ -69,11 +83,30 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
     } else {
         Assumptions::realistic(args.cpu, Jitter::parse("--jitter", &args.jitter)?)
     };
+    let trace = match &args.trace {
+        None => None,
+        Some(path) => {
+            let trace = IterationTrace::load(path, Some(&workload.name))?;
+            let sampler = TraceSampler::new(
+                &trace,
+                plan.memory_mb,
+                plan.local_batch,
+                args.trace_sampling,
+                args.trace_extrapolate,
+            )?;
+            if let Some(warning) = &sampler.warning {
+                eprintln!("warning: {warning}");
+            }
+            Some(Arc::new(sampler))
+        }
+    };
     let options = SimOptions {
         assumptions,
         network: args.network,
         seed: args.seed,
         record_timeline: args.timeline.is_some(),
+        record_iterations: false,
+        trace,
     };
     if let Some(replicas) = args.replicas {
         let request = ReplicaOptions {

@@ -25,21 +25,24 @@ pub mod jitter;
 pub mod replicas;
 pub mod timeline;
 
+use std::sync::Arc;
+
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 pub use jitter::{Jitter, Straggler};
-pub use replicas::{ReplicaOptions, ReplicaSummary, Stats, run_replicas};
+pub use replicas::{ReplicaOptions, ReplicaSummary, run_replicas};
 pub use timeline::IterationRecord;
 
 use crate::engine::{Engine, SimTime};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::network::{
     Direction, FastTransfers, NetworkModel, ReferenceTransfers, Topology, TransferNetwork,
 };
 use crate::plan::{Plan, PlanRecord, check_epochs};
 use crate::platform::Platform;
 use crate::platform::cpu::{CpuMode, FunctionCpu};
+use crate::trace::TraceSampler;
 use crate::workload::Workload;
 
 /// Which effects the simulation models. [`Assumptions::ideal`] is λDNN's closed form's world.
@@ -106,6 +109,10 @@ pub struct SimOptions {
     pub seed: u64,
     /// Record one [`IterationRecord`] per iteration.
     pub record_timeline: bool,
+    /// Record one [`WorkerIteration`] per worker and iteration.
+    pub record_iterations: bool,
+    /// Replay compute times from a trace instead of the rate model and jitter.
+    pub trace: Option<Arc<TraceSampler>>,
 }
 
 impl Default for SimOptions {
@@ -115,8 +122,29 @@ impl Default for SimOptions {
             network: NetworkModel::Fast,
             seed: 1,
             record_timeline: false,
+            record_iterations: false,
+            trace: None,
         }
     }
+}
+
+/// One worker's phases in one iteration: the row `trace synth` writes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WorkerIteration {
+    /// Worker index.
+    pub worker: u32,
+    /// Iteration index.
+    pub iteration: u64,
+    /// When the compute phase started.
+    pub compute_start: SimTime,
+    /// Compute phase (s).
+    pub compute_s: f64,
+    /// From the end of compute to the end of the push, latency included (s).
+    pub push_s: f64,
+    /// From the end of the push to the end of aggregation (s).
+    pub barrier_wait_s: f64,
+    /// From the end of aggregation to the end of the pull, latency included (s).
+    pub pull_s: f64,
 }
 
 /// How a job ended.
@@ -192,13 +220,18 @@ pub struct Outcome {
     pub cpu: CpuMode,
     /// Network implementation.
     pub network: NetworkModel,
-    /// Jitter model spec.
+    /// Jitter model spec (not used when compute times come from a trace).
     pub jitter: String,
+    /// Trace compute times were replayed from, with the sampling mode, if any.
+    pub trace: Option<String>,
     /// Events the engine processed.
     pub events: u64,
     /// One record per iteration, if requested.
     #[serde(skip)]
     pub timeline: Vec<IterationRecord>,
+    /// One record per worker and iteration, if requested.
+    #[serde(skip)]
+    pub worker_iterations: Vec<WorkerIteration>,
 }
 
 /// Simulates `epochs` epochs of `workload` provisioned by `plan` on `platform`.
@@ -211,6 +244,14 @@ pub fn simulate(
 ) -> Result<Outcome> {
     plan.validate(workload, platform)?;
     let epochs = check_epochs(workload, plan, epochs)?;
+    if let Some(sampler) = &options.trace
+        && (sampler.memory_mb, sampler.local_batch) != (plan.memory_mb, plan.local_batch)
+    {
+        return Err(Error::Internal(format!(
+            "trace sampler built for ({} MB, batch {}) used for ({} MB, batch {})",
+            sampler.memory_mb, sampler.local_batch, plan.memory_mb, plan.local_batch
+        )));
+    }
     let efficiency = if options.assumptions.network_overheads {
         platform.network.efficiency
     } else {
@@ -282,6 +323,8 @@ struct Worker {
     in_phase_ns: [u64; 5],
     iteration: u64,
     compute_start: SimTime,
+    compute_end: SimTime,
+    push_end: SimTime,
     end: Option<SimTime>,
 }
 
@@ -311,7 +354,9 @@ struct Job<'a, N: TransferNetwork> {
     pushes_in: u32,
     finished_workers: u32,
     done: Vec<usize>,
+    aggregation_end: SimTime,
     timeline: Vec<IterationRecord>,
+    worker_iterations: Vec<WorkerIteration>,
 }
 
 impl<'a, N: TransferNetwork> Job<'a, N> {
@@ -355,6 +400,8 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
                     in_phase_ns: [0; 5],
                     iteration: 0,
                     compute_start: SimTime::ZERO,
+                    compute_end: SimTime::ZERO,
+                    push_end: SimTime::ZERO,
                     end: None,
                 }
             })
@@ -382,7 +429,9 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
             pushes_in: 0,
             finished_workers: 0,
             done: Vec::with_capacity(plan.functions as usize),
+            aggregation_end: SimTime::ZERO,
             timeline,
+            worker_iterations: Vec::new(),
         }
     }
 
@@ -457,9 +506,18 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
         let worker = &mut self.workers[w];
         worker.enter(Phase::Compute, now);
         worker.compute_start = now;
-        let factor = self.options.assumptions.jitter.sample(&mut worker.rng);
-        let work = self.compute_s_at_full_share * worker.cpu.fluid_rate(self.threads) * factor;
-        let done = worker.cpu.run(now, work, self.threads)?;
+        let done = match &self.options.trace {
+            Some(sampler) => {
+                let took = sampler.sample(w as u32, worker.iteration, &mut worker.rng);
+                now.saturating_add(SimTime::from_secs_f64(took))
+            }
+            None => {
+                let factor = self.options.assumptions.jitter.sample(&mut worker.rng);
+                let work =
+                    self.compute_s_at_full_share * worker.cpu.fluid_rate(self.threads) * factor;
+                worker.cpu.run(now, work, self.threads)?
+            }
+        };
         if let Some(record) = self.timeline.get_mut(worker.iteration as usize) {
             record.start = if record.start_recorded {
                 record.start.min(now)
@@ -475,6 +533,7 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
     fn compute_done(&mut self, now: SimTime, w: u32) {
         let worker = &mut self.workers[w as usize];
         worker.enter(Phase::Communication, now);
+        worker.compute_end = now;
         if let Some(record) = self.timeline.get_mut(worker.iteration as usize) {
             let took = now.saturating_sub(worker.compute_start).as_nanos();
             record.compute_end = record.compute_end.max(now);
@@ -532,6 +591,7 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
 
     fn push_done(&mut self, now: SimTime, w: usize) {
         self.workers[w].enter(Phase::BarrierWait, now);
+        self.workers[w].push_end = now;
         self.pushes_in += 1;
         if self.pushes_in < self.plan.functions {
             return;
@@ -549,6 +609,7 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
     }
 
     fn aggregation_done(&mut self, now: SimTime) {
+        self.aggregation_end = now;
         for worker in &mut self.workers {
             worker.enter(Phase::Communication, now);
         }
@@ -576,6 +637,20 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
         let iteration = self.workers[w].iteration;
         if let Some(record) = self.timeline.get_mut(iteration as usize) {
             record.end = record.end.max(now);
+        }
+        if self.options.record_iterations {
+            let worker = &self.workers[w];
+            let secs =
+                |later: SimTime, earlier: SimTime| later.saturating_sub(earlier).as_secs_f64();
+            self.worker_iterations.push(WorkerIteration {
+                worker: w as u32,
+                iteration,
+                compute_start: worker.compute_start,
+                compute_s: secs(worker.compute_end, worker.compute_start),
+                push_s: secs(worker.push_end, worker.compute_end),
+                barrier_wait_s: secs(self.aggregation_end, worker.push_end),
+                pull_s: secs(now, self.aggregation_end),
+            });
         }
         self.workers[w].iteration += 1;
         if iteration + 1 < self.iterations {
@@ -646,8 +721,13 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
             cpu: a.cpu,
             network: options.network,
             jitter: a.jitter.spec(),
+            trace: options
+                .trace
+                .as_ref()
+                .map(|t| format!("{} ({})", t.source, t.mode().name())),
             events: self.engine.events_processed(),
             timeline: self.timeline,
+            worker_iterations: self.worker_iterations,
         }
     }
 }

@@ -12,44 +12,8 @@ use super::{Outcome, SimOptions, Status, simulate};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, PlanRecord};
 use crate::platform::Platform;
+use crate::stats::Stats;
 use crate::workload::Workload;
-
-/// Summary statistics of one quantity over replicas. Percentiles are nearest-rank.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct Stats {
-    /// Arithmetic mean.
-    pub mean: f64,
-    /// Median.
-    pub p50: f64,
-    /// 95th percentile.
-    pub p95: f64,
-    /// 99th percentile.
-    pub p99: f64,
-    /// Smallest value.
-    pub min: f64,
-    /// Largest value.
-    pub max: f64,
-}
-
-impl Stats {
-    /// Statistics of `values` (at least one).
-    pub fn of(values: &[f64]) -> Stats {
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let rank = |q: f64| {
-            let r = (q * sorted.len() as f64).ceil() as usize;
-            sorted[r.clamp(1, sorted.len()) - 1]
-        };
-        Stats {
-            mean: values.iter().sum::<f64>() / values.len() as f64,
-            p50: rank(0.50),
-            p95: rank(0.95),
-            p99: rank(0.99),
-            min: sorted[0],
-            max: sorted[sorted.len() - 1],
-        }
-    }
-}
 
 /// What `simulate --replicas R` reports.
 #[derive(Clone, Debug, Serialize)]
@@ -176,22 +140,4 @@ pub fn run_replicas(
         jitter: first.jitter.clone(),
         events: outcomes.iter().map(|o| o.events).sum(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nearest_rank_percentiles_by_hand() {
-        let values: Vec<f64> = (1..=100).rev().map(f64::from).collect();
-        let s = Stats::of(&values);
-        assert_eq!(
-            (s.p50, s.p95, s.p99, s.min, s.max),
-            (50.0, 95.0, 99.0, 1.0, 100.0)
-        );
-        assert_eq!(s.mean, 50.5);
-        let one = Stats::of(&[3.0]);
-        assert_eq!((one.p50, one.p99, one.mean), (3.0, 3.0, 3.0));
-    }
 }
