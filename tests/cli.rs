@@ -4,31 +4,11 @@
 //! Regenerate the golden files after an intended model change with
 //! `UPDATE_GOLDEN=1 cargo test --test cli` and review the diff.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn lambdasim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lambdasim"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use common::{expect_user_error, lambdasim, scratch, stderr, stdout, words};
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
-
-/// A scratch directory unique to one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lambdasim-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::path::Path;
 
 fn golden(name: &str, actual: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -42,25 +22,11 @@ fn golden(name: &str, actual: &str) {
     assert_eq!(actual, expected, "output differs from {}", path.display());
 }
 
-const SIMULATE: &[&str] = &[
-    "simulate",
-    "--workload",
-    "mobilenet",
-    "--functions",
-    "8",
-    "--memory",
-    "3008",
-    "--epochs",
-    "0.5",
-    "--jitter",
-    "lognormal{cv=0.1}",
-    "--seed",
-    "7",
-];
+const SIMULATE: &str = "simulate --workload mobilenet --functions 8 --memory 3008 --epochs 0.5 --jitter lognormal{cv=0.1} --seed 7";
 
 #[test]
 fn simulate_json_is_golden() {
-    let mut args = SIMULATE.to_vec();
+    let mut args = words(SIMULATE);
     args.extend(["--format", "json"]);
     let out = lambdasim(&args);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -97,17 +63,17 @@ fn simulate_ideal_csv_and_predict_json_are_golden() {
 #[test]
 fn same_seed_gives_byte_identical_output() {
     for format in ["json", "csv", "table"] {
-        let mut args = SIMULATE.to_vec();
+        let mut args = words(SIMULATE);
         args.extend(["--format", format]);
         let a = lambdasim(&args);
         let b = lambdasim(&args);
         assert!(a.status.success());
         assert_eq!(a.stdout, b.stdout, "{format} output differs between runs");
     }
-    let mut other = SIMULATE.to_vec();
+    let mut other = words(SIMULATE);
     let last = other.len() - 1;
     other[last] = "8";
-    assert_ne!(lambdasim(SIMULATE).stdout, lambdasim(&other).stdout);
+    assert_ne!(lambdasim(&words(SIMULATE)).stdout, lambdasim(&other).stdout);
 }
 
 #[test]
@@ -138,20 +104,10 @@ fn every_workload_simulates_and_predicts() {
 fn timeline_has_one_row_per_iteration() {
     let dir = scratch("timeline");
     let path = dir.join("timeline.csv");
-    let out = lambdasim(&[
-        "simulate",
-        "-w",
-        "mobilenet",
-        "-n",
-        "8",
-        "-m",
-        "3008",
-        "--ideal",
-        "-f",
-        "json",
-        "--timeline",
-        path.to_str().unwrap(),
-    ]);
+    let out = lambdasim(&words(&format!(
+        "simulate -w mobilenet -n 8 -m 3008 --ideal -f json --timeline {}",
+        path.display()
+    )));
     assert!(out.status.success(), "{}", stderr(&out));
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
@@ -186,26 +142,6 @@ fn help_explains_flags_with_units() {
         "--seed",
     ] {
         assert!(help.contains(needle), "help lacks `{needle}`:\n{help}");
-    }
-}
-
-/// Runs `args` expecting exit status 2, an `error:`-style message containing every needle, no
-/// panic and nothing on stdout.
-fn expect_user_error(args: &[&str], needles: &[&str]) {
-    let out = lambdasim(args);
-    let err = stderr(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?} should exit 2; stderr: {err}"
-    );
-    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
-    assert!(out.stdout.is_empty(), "{args:?} wrote to stdout");
-    for needle in needles {
-        assert!(
-            err.contains(needle),
-            "{args:?}: stderr lacks `{needle}`: {err}"
-        );
     }
 }
 
@@ -255,15 +191,7 @@ fn bad_flags_exit_2_with_one_clear_message() {
         &["--epochs", "at most 100000000"],
     );
     expect_user_error(
-        &[
-            "simulate",
-            "-w",
-            "mobilenet",
-            "-n",
-            "4000000000",
-            "-m",
-            "3008",
-        ],
+        &words("simulate -w mobilenet -n 4000000000 -m 3008"),
         &["--functions", "between 1 and 100000"],
     );
     expect_user_error(&base(&["--local-batch", "0"]), &["--local-batch"]);
@@ -282,17 +210,7 @@ fn bad_flags_exit_2_with_one_clear_message() {
         &["--platform", "aws-1999", "aws-2020"],
     );
     expect_user_error(
-        &[
-            "predict",
-            "-w",
-            "mobilenet",
-            "-n",
-            "8",
-            "-m",
-            "3008",
-            "--cost-model",
-            "free",
-        ],
+        &words("predict -w mobilenet -n 8 -m 3008 --cost-model free"),
         &["--cost-model"],
     );
 }
@@ -368,17 +286,9 @@ fn bad_config_files_exit_2_naming_file_and_field() {
     .unwrap();
     let bad_platform = bad_platform.to_str().unwrap();
     expect_user_error(
-        &[
-            "simulate",
-            "-w",
-            "mobilenet",
-            "-n",
-            "4",
-            "-m",
-            "3008",
-            "-p",
-            bad_platform,
-        ],
+        &words(&format!(
+            "simulate -w mobilenet -n 4 -m 3008 -p {bad_platform}"
+        )),
         &[bad_platform, "field `network.efficiency`"],
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -389,17 +299,10 @@ fn unwritable_timeline_exits_2_and_writes_nothing() {
     let dir = scratch("unwritable");
     let target = dir.join("no-such-dir").join("t.csv");
     expect_user_error(
-        &[
-            "simulate",
-            "-w",
-            "mobilenet",
-            "-n",
-            "8",
-            "-m",
-            "3008",
-            "--timeline",
-            target.to_str().unwrap(),
-        ],
+        &words(&format!(
+            "simulate -w mobilenet -n 8 -m 3008 --timeline {}",
+            target.display()
+        )),
         &["no-such-dir"],
     );
     assert!(!dir.join("no-such-dir").exists());
@@ -409,25 +312,9 @@ fn unwritable_timeline_exits_2_and_writes_nothing() {
 #[test]
 fn replicas_are_identical_for_any_thread_count() {
     let run = |threads: &'static str| {
-        let out = lambdasim(&[
-            "simulate",
-            "-w",
-            "mobilenet",
-            "-n",
-            "8",
-            "-m",
-            "3008",
-            "-e",
-            "0.2",
-            "--replicas",
-            "64",
-            "--deadline",
-            "40",
-            "--threads",
-            threads,
-            "-f",
-            "json",
-        ]);
+        let out = lambdasim(&words(&format!(
+            "simulate -w mobilenet -n 8 -m 3008 -e 0.2 --replicas 64 --deadline 40 --threads {threads} -f json"
+        )));
         assert!(out.status.success(), "{}", stderr(&out));
         stdout(&out)
     };
@@ -443,47 +330,15 @@ fn replicas_are_identical_for_any_thread_count() {
     let met = json["deadline_met_fraction"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&met));
     expect_user_error(
-        &[
-            "simulate",
-            "-w",
-            "mobilenet",
-            "-n",
-            "8",
-            "-m",
-            "3008",
-            "--replicas",
-            "0",
-        ],
+        &words("simulate -w mobilenet -n 8 -m 3008 --replicas 0"),
         &["--replicas"],
     );
     expect_user_error(
-        &[
-            "simulate",
-            "-w",
-            "mobilenet",
-            "-n",
-            "8",
-            "-m",
-            "3008",
-            "--replicas",
-            "2",
-            "--deadline",
-            "-5",
-        ],
+        &words("simulate -w mobilenet -n 8 -m 3008 --replicas 2 --deadline -5"),
         &["--deadline"],
     );
     expect_user_error(
-        &[
-            "simulate",
-            "-w",
-            "mobilenet",
-            "-n",
-            "8",
-            "-m",
-            "3008",
-            "--deadline",
-            "5",
-        ],
+        &words("simulate -w mobilenet -n 8 -m 3008 --deadline 5"),
         &["--replicas"],
     );
 }

@@ -2,8 +2,10 @@
 //! profiling recovers the parameters it was made from, replay reproduces the recorded cells, and bad
 //! trace files fail with file:line and exit status 2.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{lambdasim, repo, scratch, stderr, words};
+
 use std::sync::Arc;
 
 use lambdasim::plan::Plan;
@@ -13,24 +15,6 @@ use lambdasim::trace::synth::{SynthConfig, synthesize};
 use lambdasim::trace::{IterationTrace, Sampling, TraceSampler};
 use lambdasim::training::{SimOptions, simulate};
 use lambdasim::workload::Workload;
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-fn lambdasim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lambdasim"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lambdasim-traces-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 #[test]
 fn shipped_traces_are_exactly_what_synth_generates() {
@@ -63,15 +47,11 @@ fn shipped_traces_are_exactly_what_synth_generates() {
 fn profile_recovers_the_synthesis_parameters() {
     // traces/aws-2020/mobilenet.csv was made with alpha1 = 0.03, beta1 = 5.6, b_l^f = 64.
     let out = scratch("profile").join("mobilenet-profile.toml");
-    let run = lambdasim(&[
-        "trace",
-        "profile",
-        repo("traces/aws-2020/mobilenet.csv").to_str().unwrap(),
-        "--format",
-        "json",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = lambdasim(&words(&format!(
+        "trace profile {} --format json --out {}",
+        repo("traces/aws-2020/mobilenet.csv").display(),
+        out.display()
+    )));
     assert!(
         run.status.success(),
         "{}",
@@ -90,17 +70,10 @@ fn profile_recovers_the_synthesis_parameters() {
     let profiled = Workload::load(out.to_str().unwrap()).unwrap();
     assert_eq!(profiled.alpha1_samples_per_s_per_mb, alpha1);
     for command in ["simulate", "predict"] {
-        let run = lambdasim(&[
-            command,
-            "-w",
-            out.to_str().unwrap(),
-            "-n",
-            "8",
-            "-m",
-            "3008",
-            "-e",
-            "0.1",
-        ]);
+        let run = lambdasim(&words(&format!(
+            "{command} -w {} -n 8 -m 3008 -e 0.1",
+            out.display()
+        )));
         assert!(
             run.status.success(),
             "{command}: {}",
@@ -196,51 +169,24 @@ fn replay_between_cells_interpolates_the_mean() {
     assert!(hi < sampler.mean_compute_s && sampler.mean_compute_s < lo);
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 #[test]
 fn trace_cli_errors_and_warnings() {
     let dir = scratch("cli");
     let trace = repo("traces/aws-2020");
     let trace = trace.to_str().unwrap();
     // Outside the recorded memory range (aws-2024 allows 4096 MB; the aws-2020 trace stops at 3008).
-    let out = lambdasim(&[
-        "simulate",
-        "-w",
-        "mobilenet",
-        "-p",
-        "aws-2024",
-        "-n",
-        "8",
-        "-m",
-        "4096",
-        "--trace",
-        trace,
-    ]);
+    let out = lambdasim(&words(&format!(
+        "simulate -w mobilenet -p aws-2024 -n 8 -m 4096 --trace {trace}"
+    )));
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("--memory: 4096 is outside"),
         "{}",
         stderr(&out)
     );
-    let out = lambdasim(&[
-        "simulate",
-        "-w",
-        "mobilenet",
-        "-p",
-        "aws-2024",
-        "-n",
-        "8",
-        "-m",
-        "4096",
-        "--trace",
-        trace,
-        "--trace-extrapolate",
-        "-e",
-        "0.1",
-    ]);
+    let out = lambdasim(&words(&format!(
+        "simulate -w mobilenet -p aws-2024 -n 8 -m 4096 --trace {trace} --trace-extrapolate -e 0.1"
+    )));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).starts_with("warning: --memory 4096 is outside"),
@@ -249,32 +195,16 @@ fn trace_cli_errors_and_warnings() {
     );
     // --trace conflicts with --jitter and --ideal.
     for extra in ["--ideal", "--jitter=none"] {
-        let out = lambdasim(&[
-            "simulate",
-            "-w",
-            "mobilenet",
-            "-n",
-            "8",
-            "-m",
-            "3008",
-            "--trace",
-            trace,
-            extra,
-        ]);
+        let out = lambdasim(&words(&format!(
+            "simulate -w mobilenet -n 8 -m 3008 --trace {trace} {extra}"
+        )));
         assert_eq!(out.status.code(), Some(2), "{extra}");
     }
     // A trace without the workload, and broken trace files: file:line, exit 2.
-    let out = lambdasim(&[
-        "simulate",
-        "-w",
-        "mobilenet",
-        "-n",
-        "8",
-        "-m",
-        "3008",
-        "--trace",
-        repo("traces/aws-2020/resnet50.csv").to_str().unwrap(),
-    ]);
+    let out = lambdasim(&words(&format!(
+        "simulate -w mobilenet -n 8 -m 3008 --trace {}",
+        repo("traces/aws-2020/resnet50.csv").display()
+    )));
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("no trace of workload `mobilenet`"),
@@ -286,17 +216,10 @@ fn trace_cli_errors_and_warnings() {
     for args in [
         vec!["trace", "stats", bad.to_str().unwrap()],
         vec!["trace", "profile", bad.to_str().unwrap()],
-        vec![
-            "simulate",
-            "-w",
-            "mobilenet",
-            "-n",
-            "8",
-            "-m",
-            "3008",
-            "--trace",
-            bad.to_str().unwrap(),
-        ],
+        words(&format!(
+            "simulate -w mobilenet -n 8 -m 3008 --trace {}",
+            bad.display()
+        )),
     ] {
         let out = lambdasim(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -314,13 +237,10 @@ fn trace_cli_errors_and_warnings() {
 
 #[test]
 fn trace_stats_reports_every_cell() {
-    let out = lambdasim(&[
-        "trace",
-        "stats",
-        repo("traces/aws-2020/mobilenet.csv").to_str().unwrap(),
-        "-f",
-        "csv",
-    ]);
+    let out = lambdasim(&words(&format!(
+        "trace stats {} -f csv",
+        repo("traces/aws-2020/mobilenet.csv").display()
+    )));
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     let mut lines = text.lines();

@@ -128,9 +128,7 @@ fn default_jitter_reproduces_pai_straggler_spread() {
     let mut model: Vec<f64> = (0..100_000)
         .map(|_| {
             let times: Vec<f64> = (0..10).map(|_| jitter.sample(&mut rng)).collect();
-            let mean = times.iter().sum::<f64>() / 10.0;
-            let var = times.iter().map(|t| (t - mean).powi(2)).sum::<f64>() / 9.0;
-            var.sqrt() / mean
+            lambdasim::stats::mean_and_cov(&times).1
         })
         .collect();
     model.sort_by(f64::total_cmp);

@@ -1,6 +1,64 @@
-//! Helpers shared by integration tests.
+//! Helpers shared by integration tests (each test crate uses a subset).
+#![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A path inside the repository.
+pub fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Runs the `lambdasim` binary with `args`.
+pub fn lambdasim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lambdasim"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// The words of a command line (no quoting; for literal test command lines).
+pub fn words(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
+}
+
+/// Standard output as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// Standard error as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A fresh scratch directory unique to one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lambdasim-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `args` expecting exit status 2, a message on stderr containing every needle, no panic
+/// and nothing on stdout.
+pub fn expect_user_error(args: &[&str], needles: &[&str]) {
+    let out = lambdasim(args);
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} should exit 2; stderr: {err}"
+    );
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    assert!(out.stdout.is_empty(), "{args:?} wrote to stdout");
+    for needle in needles {
+        assert!(
+            err.contains(needle),
+            "{args:?}: stderr lacks `{needle}`: {err}"
+        );
+    }
+}
 
 /// The directory of real public data (`../shared/data` beside the repository, or
 /// `$LAMBDASIM_DATA_DIR`). `None` when absent: the caller skips with a message, except that with
