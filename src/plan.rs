@@ -26,16 +26,20 @@ pub struct Plan {
     pub local_batch: u32,
     /// Number of parameter servers `p` (the model is split evenly across them).
     pub parameter_servers: u32,
+    /// Whether the job checkpoints to S3 and relaunches its functions before the platform
+    /// timeout (λDNN does); without it a job outlasting the timeout fails.
+    pub checkpoint: bool,
 }
 
 impl Plan {
-    /// A plan with the batch rule's local batch (Eq. 9) and one PS.
+    /// A plan with the batch rule's local batch (Eq. 9), one PS and no checkpointing.
     pub fn with_default_batch(workload: &Workload, functions: u32, memory_mb: u32) -> Plan {
         Plan {
             functions,
             memory_mb,
             local_batch: workload.default_local_batch(functions),
             parameter_servers: 1,
+            checkpoint: false,
         }
     }
 
@@ -93,7 +97,8 @@ pub fn check_epochs(workload: &Workload, plan: &Plan, epochs: f64) -> Result<f64
 }
 
 /// The plan and epoch count as reported in outputs (flattened into `simulate` and `predict`
-/// records): `functions`, `memory_mb`, `local_batch`, `global_batch`, `parameter_servers`, `epochs`.
+/// records): `functions`, `memory_mb`, `local_batch`, `global_batch`, `parameter_servers`, `epochs`,
+/// `checkpoint`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct PlanRecord {
     /// Number of functions `n`.
@@ -108,6 +113,8 @@ pub struct PlanRecord {
     pub parameter_servers: u32,
     /// Epochs `e`.
     pub epochs: f64,
+    /// Whether the plan checkpoints before the function timeout.
+    pub checkpoint: bool,
 }
 
 impl PlanRecord {
@@ -120,6 +127,7 @@ impl PlanRecord {
             global_batch: plan.global_batch(),
             parameter_servers: plan.parameter_servers,
             epochs,
+            checkpoint: plan.checkpoint,
         }
     }
 }

@@ -72,6 +72,7 @@ fn ideal_simulation_equals_closed_form_with_other_batches_epochs_and_platforms()
             memory_mb: memory,
             local_batch: batch,
             parameter_servers: 1,
+            checkpoint: false,
         };
         check(&mobilenet, &platform, &plan, epochs, &options);
     }

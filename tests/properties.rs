@@ -311,3 +311,74 @@ fn replicas_spread_only_with_randomness_and_deadlines_are_monotone() {
     }
     assert_eq!(last, 1.0);
 }
+
+#[test]
+fn checkpointing_survives_the_timeout_at_an_exact_cost_in_time() {
+    // ResNet50 on one 3008 MB function needs ~3,400 s. Without checkpoints it dies at the timeout;
+    // with them every relaunch costs exactly save + warm start + reload, with nothing recomputed.
+    let (_, resnet, platform) = load();
+    let fluid = options(CpuMode::Fluid, "none", 1);
+    let mut plan = Plan::with_default_batch(&resnet, 1, 3008);
+    let dies = simulate(&resnet, &platform, &plan, 1.0, &fluid).unwrap();
+    assert_eq!(dies.status, Status::TimedOut);
+    plan.checkpoint = true;
+    let timeline = SimOptions {
+        record_timeline: true,
+        ..fluid.clone()
+    };
+    let survives = simulate(&resnet, &platform, &plan, 1.0, &timeline).unwrap();
+    assert_eq!(survives.status, Status::Completed);
+    let unlimited = SimOptions {
+        assumptions: Assumptions {
+            timeout: false,
+            ..fluid.assumptions.clone()
+        },
+        ..fluid.clone()
+    };
+    let free = simulate(
+        &resnet,
+        &platform,
+        &Plan {
+            checkpoint: false,
+            ..plan
+        },
+        1.0,
+        &unlimited,
+    )
+    .unwrap();
+    let c = survives.checkpoints;
+    assert_eq!(c, 3, "3,400 s in 900 s invocations");
+    assert_eq!(survives.invocations, 4);
+    let s3 = 0.002228 * 1792.0 + 16.12; // B_f^s at 3008 MB
+    let save = 0.0005 + 98.0 / s3;
+    let reload = 0.0005 + (148.0 + 98.0) / s3;
+    let overhead = save + 0.025 + reload;
+    let extra = survives.time_s - free.time_s;
+    assert!(
+        (extra - f64::from(c) * overhead).abs() < 1e-6,
+        "{extra} vs {c} x {overhead}"
+    );
+    assert!((survives.time_breakdown_s.checkpoint - f64::from(c) * overhead).abs() < 1e-6);
+    // The dip: the iteration that spans a relaunch takes one overhead longer than its neighbours.
+    let durations: Vec<f64> = survives
+        .timeline
+        .windows(2)
+        .map(|w| (w[1].end.saturating_sub(w[0].end)).as_secs_f64())
+        .collect();
+    let normal = durations[0];
+    let dips: Vec<f64> = durations
+        .iter()
+        .filter(|d| **d > normal + 1.0)
+        .copied()
+        .collect();
+    assert_eq!(dips.len(), 3);
+    for d in dips {
+        assert!(
+            (d - normal - overhead).abs() < 1e-6,
+            "{d} vs {normal} + {overhead}"
+        );
+    }
+    // Every invocation is billed on its own: 4 requests, and more GB-seconds than one long run.
+    assert!((survives.cost_breakdown_usd.requests - 4.0 * 2e-7).abs() < 1e-15);
+    assert!(survives.billed_gb_s > free.billed_gb_s);
+}

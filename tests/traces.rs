@@ -99,6 +99,7 @@ fn replay(
         memory_mb,
         local_batch,
         parameter_servers: 1,
+        checkpoint: false,
     };
     let options = SimOptions {
         record_iterations: true,

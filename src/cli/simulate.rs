@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::PlanArgs;
 use crate::atomic::write_atomically;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::network::NetworkModel;
 use crate::platform::cpu::CpuMode;
 use crate::trace::{IterationTrace, Sampling, TraceSampler};
@@ -73,11 +73,35 @@ pub struct SimulateArgs {
     /// extrapolated linearly, with a warning); without it that is an error.
     #[arg(long, requires = "trace")]
     pub trace_extrapolate: bool,
+    /// Checkpoint the model to S3 and relaunch the functions before the platform timeout (as
+    /// λDNN does); without it a job that outlasts the timeout fails.
+    #[arg(long)]
+    pub checkpoint: bool,
+    /// With --checkpoint: checkpoint when the next iteration would end within this many seconds
+    /// of the timeout.
+    #[arg(
+        long,
+        value_name = "S",
+        default_value_t = 40.0,
+        requires = "checkpoint",
+        allow_negative_numbers = true
+    )]
+    pub checkpoint_margin: f64,
 }
 
 /// Simulates and writes the outcome in the requested format.
 pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
-    let (workload, platform, plan, epochs) = args.plan.resolve()?;
+    let (workload, platform, mut plan, epochs) = args.plan.resolve()?;
+    plan.checkpoint = args.checkpoint;
+    if !(args.checkpoint_margin.is_finite() && args.checkpoint_margin >= 0.0) {
+        return Err(Error::invalid(
+            "--checkpoint-margin",
+            format!(
+                "must be a finite number of seconds >= 0, got {}",
+                args.checkpoint_margin
+            ),
+        ));
+    }
     let assumptions = if args.ideal {
         Assumptions::ideal()
     } else {
@@ -107,6 +131,7 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
         record_timeline: args.timeline.is_some(),
         record_iterations: false,
         trace,
+        checkpoint_margin_s: args.checkpoint_margin,
     };
     if let Some(replicas) = args.replicas {
         let request = ReplicaOptions {

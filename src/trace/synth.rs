@@ -157,6 +157,7 @@ fn cell(
         memory_mb,
         local_batch,
         parameter_servers: 1,
+        checkpoint: false,
     };
     let epochs =
         config.iterations as f64 * plan.global_batch() as f64 / workload.training_samples as f64;
@@ -169,7 +170,7 @@ fn cell(
         seed: crate::rng::derive_seed(config.seed, index),
         record_timeline: false,
         record_iterations: true,
-        trace: None,
+        ..SimOptions::default()
     };
     let outcome = simulate(workload, platform, &plan, epochs, &options)?;
     let mut rows = outcome.worker_iterations;

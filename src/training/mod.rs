@@ -113,6 +113,9 @@ pub struct SimOptions {
     pub record_iterations: bool,
     /// Replay compute times from a trace instead of the rate model and jitter.
     pub trace: Option<Arc<TraceSampler>>,
+    /// With a checkpointing plan: checkpoint when the next iteration would end within this many
+    /// seconds of the function timeout (λDNN's authors checkpoint 40 s ahead).
+    pub checkpoint_margin_s: f64,
 }
 
 impl Default for SimOptions {
@@ -124,6 +127,7 @@ impl Default for SimOptions {
             record_timeline: false,
             record_iterations: false,
             trace: None,
+            checkpoint_margin_s: 40.0,
         }
     }
 }
@@ -171,6 +175,8 @@ pub struct TimeBreakdown {
     /// Waiting at the BSP barrier for slower workers and for aggregation, and after the last pull
     /// for the job to end.
     pub barrier_wait: f64,
+    /// Checkpointing: waiting for the save, the warm relaunch and reloading data and checkpoint.
+    pub checkpoint: f64,
 }
 
 /// What the job cost (USD).
@@ -202,8 +208,12 @@ pub struct Outcome {
     /// The plan and epochs.
     #[serde(flatten)]
     pub plan: PlanRecord,
-    /// Billed GB-seconds over all functions.
+    /// Billed GB-seconds over all function invocations.
     pub billed_gb_s: f64,
+    /// Function invocations (the initial `n` plus `n` per checkpoint relaunch).
+    pub invocations: u32,
+    /// Checkpoints taken.
+    pub checkpoints: u32,
     /// Mean per-worker time in each phase (s).
     pub time_breakdown_s: TimeBreakdown,
     /// Cost components (USD).
@@ -293,6 +303,7 @@ enum Phase {
     Compute = 2,
     Communication = 3,
     BarrierWait = 4,
+    Checkpoint = 5,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -311,8 +322,10 @@ enum Event {
     AggregationDone,
     /// Pull latency elapsed: all pulls' bytes start to move.
     PullsStart,
-    /// The platform kills the functions.
-    Timeout,
+    /// Worker 0 finished writing the checkpoint to S3: relaunch the functions.
+    CheckpointSaved,
+    /// The platform kills the functions of this invocation round.
+    Timeout(u32),
 }
 
 struct Worker {
@@ -320,12 +333,14 @@ struct Worker {
     rng: ChaCha8Rng,
     phase: Phase,
     phase_start: SimTime,
-    in_phase_ns: [u64; 5],
+    in_phase_ns: [u64; 6],
     iteration: u64,
     compute_start: SimTime,
     compute_end: SimTime,
     push_end: SimTime,
     end: Option<SimTime>,
+    billing_start: SimTime,
+    invocation_open: bool,
 }
 
 impl Worker {
@@ -357,6 +372,17 @@ struct Job<'a, N: TransferNetwork> {
     aggregation_end: SimTime,
     timeline: Vec<IterationRecord>,
     worker_iterations: Vec<WorkerIteration>,
+    /// Index of the current invocation round (0 before the first checkpoint).
+    round: u32,
+    deadline: Option<SimTime>,
+    last_aggregation_end: Option<SimTime>,
+    checkpoint_pending: bool,
+    waiting_for_relaunch: u32,
+    checkpoints: u32,
+    invocations: u32,
+    billed_gb_s: f64,
+    s3_gets: u64,
+    s3_puts: u64,
 }
 
 impl<'a, N: TransferNetwork> Job<'a, N> {
@@ -397,12 +423,14 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
                     rng,
                     phase: Phase::ColdStart,
                     phase_start: SimTime::ZERO,
-                    in_phase_ns: [0; 5],
+                    in_phase_ns: [0; 6],
                     iteration: 0,
                     compute_start: SimTime::ZERO,
                     compute_end: SimTime::ZERO,
                     push_end: SimTime::ZERO,
                     end: None,
+                    billing_start: SimTime::ZERO,
+                    invocation_open: true,
                 }
             })
             .collect();
@@ -432,6 +460,16 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
             aggregation_end: SimTime::ZERO,
             timeline,
             worker_iterations: Vec::new(),
+            round: 0,
+            deadline: None,
+            last_aggregation_end: None,
+            checkpoint_pending: false,
+            waiting_for_relaunch: 0,
+            checkpoints: 0,
+            invocations: plan.functions,
+            billed_gb_s: 0.0,
+            s3_gets: 0,
+            s3_puts: 0,
         }
     }
 
@@ -443,7 +481,13 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
         } else {
             SimTime::ZERO
         };
+        let billing_start = if self.platform.lifecycle.bill_cold_start {
+            SimTime::ZERO
+        } else {
+            cold_start
+        };
         for w in 0..self.plan.functions {
+            self.workers[w as usize].billing_start = billing_start;
             let init_done = if a.cold_start {
                 let worker = &mut self.workers[w as usize];
                 worker.cpu.run(cold_start, self.workload.init_cpu_s, 1)?
@@ -452,14 +496,8 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
             };
             self.engine.schedule_at(init_done, Event::InitDone(w));
         }
-        let deadline = if a.timeout {
-            let deadline = cold_start
-                .saturating_add(SimTime::from_secs_f64(self.platform.lifecycle.timeout_s));
-            self.engine.schedule_at(deadline, Event::Timeout);
-            Some(deadline)
-        } else {
-            None
-        };
+        self.s3_gets = u64::from(self.plan.functions) * self.platform.s3_gets_for(self.shard_mb());
+        self.arm_timeout(cold_start);
         let mut status = Status::Completed;
         while let Some((now, event)) = self.engine.pop() {
             match event {
@@ -470,8 +508,9 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
                 Event::Wake(direction) => self.wake(now, direction)?,
                 Event::AggregationDone => self.aggregation_done(now),
                 Event::PullsStart => self.start_pulls(now),
-                Event::Timeout => {
-                    if self.finished_workers < self.plan.functions {
+                Event::CheckpointSaved => self.relaunch(now),
+                Event::Timeout(round) => {
+                    if round == self.round && self.finished_workers < self.plan.functions {
                         status = Status::TimedOut;
                     }
                 }
@@ -487,19 +526,50 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
                 .filter_map(|w| w.end)
                 .max()
                 .unwrap_or(SimTime::ZERO),
-            Status::TimedOut => deadline.unwrap_or(self.engine.now()),
+            Status::TimedOut => self.deadline.unwrap_or(self.engine.now()),
         };
-        Ok(self.outcome(status, end, cold_start))
+        Ok(self.outcome(status, end))
+    }
+
+    /// The data shard each function loads, `d_t / n` (MB).
+    fn shard_mb(&self) -> f64 {
+        self.workload.dataset_mb / f64::from(self.plan.functions)
+    }
+
+    /// Time to move `mb` between a function and S3, latency included.
+    fn s3_transfer(&self, mb: f64) -> SimTime {
+        let seconds = mb / self.platform.s3_bandwidth_mb_per_s(self.plan.memory_mb);
+        self.latency.saturating_add(SimTime::from_secs_f64(seconds))
+    }
+
+    /// Sets the deadline of the invocation round whose handlers start at `handler_start` and
+    /// schedules the platform's kill, if the timeout is modelled.
+    fn arm_timeout(&mut self, handler_start: SimTime) {
+        if self.options.assumptions.timeout {
+            let timeout = SimTime::from_secs_f64(self.platform.lifecycle.timeout_s);
+            let deadline = handler_start.saturating_add(timeout);
+            self.deadline = Some(deadline);
+            self.engine
+                .schedule_at(deadline, Event::Timeout(self.round));
+        }
+    }
+
+    /// Ends worker `w`'s current invocation at `at` and bills it.
+    fn end_invocation(&mut self, w: usize, at: SimTime) {
+        let worker = &mut self.workers[w];
+        if worker.invocation_open {
+            worker.invocation_open = false;
+            let ran = at.saturating_sub(worker.billing_start);
+            self.billed_gb_s +=
+                Platform::gb_seconds(self.plan.memory_mb, self.platform.billed_duration_s(ran));
+        }
     }
 
     fn begin_load(&mut self, now: SimTime, w: u32) {
-        let shard_mb = self.workload.dataset_mb / f64::from(self.plan.functions);
-        let load = shard_mb / self.platform.s3_bandwidth_mb_per_s(self.plan.memory_mb);
+        let load = self.s3_transfer(self.shard_mb());
         self.workers[w as usize].enter(Phase::Load, now);
-        let done = now
-            .saturating_add(self.latency)
-            .saturating_add(SimTime::from_secs_f64(load));
-        self.engine.schedule_at(done, Event::LoadDone(w));
+        self.engine
+            .schedule_at(now.saturating_add(load), Event::LoadDone(w));
     }
 
     fn begin_compute(&mut self, now: SimTime, w: usize) -> Result<()> {
@@ -613,9 +683,23 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
         for worker in &mut self.workers {
             worker.enter(Phase::Communication, now);
         }
-        if let Some(record) = self.timeline.get_mut(self.workers[0].iteration as usize) {
+        let iteration = self.workers[0].iteration;
+        if let Some(record) = self.timeline.get_mut(iteration as usize) {
             record.aggregation_end = now;
         }
+        // λDNN's rule: checkpoint after this iteration if the next one, estimated to take as long
+        // as the last, would end within the margin of the timeout.
+        if let Some(deadline) = self.deadline
+            && self.plan.checkpoint
+            && iteration + 1 < self.iterations
+        {
+            let estimate = now.saturating_sub(self.last_aggregation_end.unwrap_or(SimTime::ZERO));
+            let margin = SimTime::from_secs_f64(self.options.checkpoint_margin_s);
+            if now.saturating_add(estimate).saturating_add(margin) >= deadline {
+                self.checkpoint_pending = true;
+            }
+        }
+        self.last_aggregation_end = Some(now);
         if self.latency == SimTime::ZERO {
             self.start_pulls(now);
         } else {
@@ -654,43 +738,80 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
         }
         self.workers[w].iteration += 1;
         if iteration + 1 < self.iterations {
-            return self.begin_compute(now, w);
+            if !self.checkpoint_pending {
+                return self.begin_compute(now, w);
+            }
+            // Stop at the iteration boundary; worker 0 saves the checkpoint once all are here.
+            self.workers[w].enter(Phase::Checkpoint, now);
+            if w != 0 {
+                self.end_invocation(w, now);
+            }
+            self.waiting_for_relaunch += 1;
+            if self.waiting_for_relaunch == self.plan.functions {
+                let saved = now.saturating_add(self.s3_transfer(self.workload.model_mb));
+                self.s3_puts += self.platform.s3_gets_for(self.workload.model_mb);
+                self.engine.schedule_at(saved, Event::CheckpointSaved);
+            }
+            return Ok(());
         }
         let worker = &mut self.workers[w];
         worker.enter(Phase::BarrierWait, now);
         worker.end = Some(now);
+        self.end_invocation(w, now);
         self.finished_workers += 1;
         Ok(())
     }
 
-    fn outcome(mut self, status: Status, end: SimTime, cold_start: SimTime) -> Outcome {
+    /// The checkpoint is in S3: the functions are invoked again on warm sandboxes, reload their
+    /// data shard and the checkpoint, and carry on with the next iteration.
+    fn relaunch(&mut self, now: SimTime) {
+        self.end_invocation(0, now);
+        self.checkpoints += 1;
+        self.checkpoint_pending = false;
+        self.waiting_for_relaunch = 0;
+        self.round += 1;
+        let handler_start =
+            now.saturating_add(SimTime::from_secs_f64(self.platform.lifecycle.warm_start_s));
+        self.arm_timeout(handler_start);
+        let reload = self.s3_transfer(self.shard_mb() + self.workload.model_mb);
+        let loaded = handler_start.saturating_add(reload);
+        for w in 0..self.plan.functions {
+            let worker = &mut self.workers[w as usize];
+            worker.billing_start = handler_start;
+            worker.invocation_open = true;
+            self.engine.schedule_at(loaded, Event::LoadDone(w));
+        }
+        self.invocations += self.plan.functions;
+        self.s3_gets += u64::from(self.plan.functions)
+            * (self.platform.s3_gets_for(self.shard_mb())
+                + self.platform.s3_gets_for(self.workload.model_mb));
+    }
+
+    fn outcome(mut self, status: Status, end: SimTime) -> Outcome {
         let platform = self.platform;
         let plan = self.plan;
-        let billing_start = if platform.lifecycle.bill_cold_start {
-            SimTime::ZERO
-        } else {
-            cold_start
-        };
-        let mut phase_ns = [0u64; 5];
-        let mut billed_gb_s = 0.0;
-        for worker in &mut self.workers {
-            worker.enter(Phase::BarrierWait, end);
-            for (total, ns) in phase_ns.iter_mut().zip(worker.in_phase_ns) {
+        let mut phase_ns = [0u64; 6];
+        for w in 0..self.workers.len() {
+            // A worker still waiting at the end (for others, or killed mid-save) was waiting.
+            let phase = match self.workers[w].phase {
+                Phase::Checkpoint => Phase::Checkpoint,
+                _ => Phase::BarrierWait,
+            };
+            self.workers[w].enter(phase, end);
+            self.end_invocation(w, end);
+            for (total, ns) in phase_ns.iter_mut().zip(self.workers[w].in_phase_ns) {
                 *total += ns;
             }
-            let ran = worker.end.unwrap_or(end).saturating_sub(billing_start);
-            billed_gb_s += Platform::gb_seconds(plan.memory_mb, platform.billed_duration_s(ran));
         }
         let n = f64::from(plan.functions);
         let mean_s = |phase: Phase| phase_ns[phase as usize] as f64 / n * 1e-9;
         let time_s = end.as_secs_f64();
-        let shard_mb = self.workload.dataset_mb / n;
         let pricing = &platform.pricing;
         let cost = CostBreakdown {
-            functions: billed_gb_s * pricing.gb_second_usd,
-            requests: n * pricing.request_usd,
+            functions: self.billed_gb_s * pricing.gb_second_usd,
+            requests: f64::from(self.invocations) * pricing.request_usd,
             parameter_server: platform.ps_cost_usd(plan.parameter_servers, time_s),
-            s3: n * platform.s3_gets_for(shard_mb) as f64 * pricing.s3_get_usd,
+            s3: self.s3_gets as f64 * pricing.s3_get_usd + self.s3_puts as f64 * pricing.s3_put_usd,
         };
         let iterations_completed = self.workers.iter().map(|w| w.iteration).min().unwrap_or(0);
         if !self.timeline.is_empty() {
@@ -705,13 +826,16 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
             iterations: self.iterations,
             iterations_completed,
             plan: PlanRecord::new(&plan, self.epochs),
-            billed_gb_s,
+            billed_gb_s: self.billed_gb_s,
+            invocations: self.invocations,
+            checkpoints: self.checkpoints,
             time_breakdown_s: TimeBreakdown {
                 cold_start: mean_s(Phase::ColdStart),
                 load: mean_s(Phase::Load),
                 compute: mean_s(Phase::Compute),
                 communication: mean_s(Phase::Communication),
                 barrier_wait: mean_s(Phase::BarrierWait),
+                checkpoint: mean_s(Phase::Checkpoint),
             },
             cost_breakdown_usd: cost,
             workload: self.workload.name.clone(),
