@@ -19,6 +19,7 @@
 //! * [`workload`]: dataset, model, batch rule, training-rate model.
 //! * [`training`]: one BSP parameter-server training job.
 //! * [`analytic`]: λDNN's Eq. 1-10.
+//! * [`strategy`]: provisioning strategies behind one trait; `compare`.
 //! * [`trace`]: iteration traces: format, validation, replay samplers, synthesis, profiling.
 //! * [`config`]: TOML loading with file/line/field errors; `name{k=v}` model specs.
 
@@ -33,6 +34,7 @@ pub mod plan;
 pub mod platform;
 pub mod rng;
 pub mod stats;
+pub mod strategy;
 pub mod trace;
 pub mod training;
 pub mod workload;

@@ -74,15 +74,22 @@ impl Plan {
     }
 }
 
+/// Checks that a number of training epochs `e` is positive and finite (fractions allowed).
+pub fn check_epoch_count(epochs: f64) -> Result<f64> {
+    if epochs.is_finite() && epochs > 0.0 {
+        Ok(epochs)
+    } else {
+        Err(Error::invalid(
+            "--epochs",
+            format!("must be a positive finite number, got {epochs}"),
+        ))
+    }
+}
+
 /// Checks the number of training epochs `e` (positive and finite; fractions allowed) and that
 /// the plan needs at most [`MAX_ITERATIONS`] iterations for it.
 pub fn check_epochs(workload: &Workload, plan: &Plan, epochs: f64) -> Result<f64> {
-    if !(epochs.is_finite() && epochs > 0.0) {
-        return Err(Error::invalid(
-            "--epochs",
-            format!("must be a positive finite number, got {epochs}"),
-        ));
-    }
+    let epochs = check_epoch_count(epochs)?;
     let iterations = workload.training_samples as f64 * epochs / plan.global_batch().max(1) as f64;
     if iterations > MAX_ITERATIONS as f64 {
         return Err(Error::invalid(

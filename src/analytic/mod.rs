@@ -152,6 +152,70 @@ pub fn predict(
     }
 }
 
+/// The bounds of λDNN's search over `n` at one memory size (paper Eq. 14-15; MODEL.md section 3).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FunctionBounds {
+    /// Scan `n` from `lower` to `upper` (`lower` may exceed `upper`: nothing to scan).
+    Range {
+        /// `n_lower`: no smaller `n` can meet the objective.
+        lower: u32,
+        /// `n_upper = floor(p B_p / B_f^max)`: beyond it the PS link is the bottleneck.
+        upper: u32,
+    },
+    /// `b_g^max kappa <= mu`: no `n` meets the objective at this memory (the paper does not guard
+    /// this case).
+    Infeasible,
+}
+
+/// `n_upper = floor(p B_p / B_f^max)` (at least 1): the most functions before the PS saturates.
+pub fn function_upper_bound(platform: &Platform, parameter_servers: u32) -> u32 {
+    let n = &platform.network;
+    ((f64::from(parameter_servers) * n.ps_bandwidth_mb_per_s / n.function_bandwidth_mb_per_s)
+        .floor() as u32)
+        .max(1)
+}
+
+/// λDNN's bounds on `n` at `memory_mb` for objective time `objective_s` (Eq. 14-15), with
+/// `B_f^p = B_f^max`: `lambda = B_f^p (R d_t + n_t e B_f^s)`, `kappa = T_o R B_f^s B_f^p`,
+/// `mu = 2 d_m n_t e B_f^s R`. First case (`b_l = b_l^f`): `n >= lambda/kappa + mu/(b_l^f kappa)`.
+/// If that `n` breaks `n b_l^f <= b_g^max`, the second case (`b_l = b_g^max / n`):
+/// `n >= max(floor(b_g^max / b_l^f), ceil(b_g^max lambda / (b_g^max kappa - mu)))`.
+pub fn function_bounds(
+    workload: &Workload,
+    platform: &Platform,
+    memory_mb: u32,
+    parameter_servers: u32,
+    epochs: f64,
+    objective_s: f64,
+) -> FunctionBounds {
+    let upper = function_upper_bound(platform, parameter_servers);
+    let r = workload.rate_samples_per_s(memory_mb);
+    let b_fs = platform.s3_bandwidth_mb_per_s(memory_mb);
+    let b_fp = platform.network.function_bandwidth_mb_per_s;
+    let samples = workload.training_samples as f64 * epochs;
+    let lambda = b_fp * (r * workload.dataset_mb + samples * b_fs);
+    let kappa = objective_s * r * b_fs * b_fp;
+    let mu = 2.0 * workload.model_mb * samples * b_fs * r;
+    let b_f = f64::from(workload.reference_local_batch);
+    let b_max = f64::from(workload.max_global_batch);
+    let first = (lambda / kappa + mu / (b_f * kappa)).ceil().max(1.0);
+    if first * b_f <= b_max {
+        return FunctionBounds::Range {
+            lower: first as u32,
+            upper,
+        };
+    }
+    if b_max * kappa <= mu {
+        return FunctionBounds::Infeasible;
+    }
+    let second = (b_max * lambda / (b_max * kappa - mu)).ceil();
+    let lower = second.max((b_max / b_f).floor()).max(1.0);
+    FunctionBounds::Range {
+        lower: lower.min(f64::from(u32::MAX)) as u32,
+        upper,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +242,39 @@ mod tests {
         let only = predict(&w, &p, &plan, 1.0, CostModel::FunctionsOnly);
         assert!(only.cost_usd < pred.cost_usd);
         assert_eq!(only.cost_breakdown_usd.parameter_server, 0.0);
+    }
+
+    #[test]
+    fn bounds_by_hand() {
+        let p = Platform::load("aws-2020").unwrap();
+        assert_eq!(function_upper_bound(&p, 1), 14);
+        assert_eq!(function_upper_bound(&p, 2), 28);
+        let w = Workload::load("mobilenet").unwrap();
+        // 3008 MB, T_o = 200 s, 1 epoch: R = 95.84, B_f^s = 20.112576, B_f^max = 84.
+        // n >= d_t/(T_o B_fs) + n_t/(T_o R) + 2 d_m n_t/(b_l^f T_o B_fp)
+        //    = 0.036793 + 2.608514 + 1.674107 = 4.32 -> 5 (5 x 64 <= 512: first case).
+        assert_eq!(
+            function_bounds(&w, &p, 3008, 1, 1.0, 200.0),
+            FunctionBounds::Range {
+                lower: 5,
+                upper: 14
+            }
+        );
+        // T_o = 60 s: the first case wants n = 12 > 512/64, so the second case applies:
+        // 2 d_m n_t / (b_g^max B_fp) = 41.85 s of communication, leaving 18.15 s:
+        // n >= (7.3587 + 521.70) / 18.15 = 29.15 -> 30.
+        assert_eq!(
+            function_bounds(&w, &p, 3008, 1, 1.0, 60.0),
+            FunctionBounds::Range {
+                lower: 30,
+                upper: 14
+            }
+        );
+        // T_o = 40 s is below the communication floor: infeasible at any n.
+        assert_eq!(
+            function_bounds(&w, &p, 3008, 1, 1.0, 40.0),
+            FunctionBounds::Infeasible
+        );
     }
 
     #[test]

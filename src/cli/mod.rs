@@ -1,7 +1,9 @@
 //! The command-line interface: one file per subcommand, shared plan flags, output formats.
 
+mod compare;
 mod output;
 mod predict;
+mod provision;
 mod simulate;
 mod trace;
 
@@ -12,6 +14,8 @@ pub use output::Format;
 use crate::error::Result;
 use crate::plan::{Plan, check_epochs};
 use crate::platform::Platform;
+use crate::platform::cpu::CpuMode;
+use crate::training::{Assumptions, Jitter, SimOptions};
 use crate::workload::Workload;
 
 /// Trace-driven simulator of distributed DNN training on serverless platforms (λDNN, IEEE TC 2022).
@@ -33,6 +37,10 @@ pub enum Command {
     /// Iteration traces: synthesise the shipped set, profile a trace, summarise its cells.
     #[command(subcommand)]
     Trace(trace::TraceCommand),
+    /// Ask one provisioning strategy for a plan that meets an objective training time.
+    Provision(provision::ProvisionArgs),
+    /// Run strategies at objective times and compare their simulated outcomes and regret.
+    Compare(compare::CompareArgs),
 }
 
 /// Flags naming the workload, the platform and the plan, shared by `simulate` and `predict`.
@@ -88,6 +96,43 @@ impl PlanArgs {
     }
 }
 
+/// The simulated world shared by `simulate`, `provision` and `compare`: seed, CPU model, jitter.
+#[derive(Debug, Args)]
+pub struct WorldArgs {
+    /// Base seed of every random stream (CFS phases, jitter, replicas, randomised strategies);
+    /// same seed, same output.
+    #[arg(long, short = 's', value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// CPU model: fluid (wall = work / share) or cfs (20 ms CFS quota periods, pauses quantised).
+    #[arg(long, value_enum, default_value_t = CpuMode::Cfs)]
+    pub cpu: CpuMode,
+    /// Compute-time variation per worker and iteration, a factor with mean 1: pai (stragglers
+    /// calibrated to Alibaba PAI traces), none, lognormal{cv=C}, or
+    /// straggler{cv=C,p=P,scale=S,shape=A,cap=K} (log-normal base CoV C; with probability P an
+    /// extra slowdown S U^(-1/A), capped at K; defaults are pai's).
+    #[arg(long, value_name = "SPEC", default_value = "pai")]
+    pub jitter: String,
+}
+
+impl WorldArgs {
+    /// Everything modelled, with this CPU model and jitter.
+    fn assumptions(&self) -> Result<Assumptions> {
+        Ok(Assumptions::realistic(
+            self.cpu,
+            Jitter::parse("--jitter", &self.jitter)?,
+        ))
+    }
+
+    /// Simulation options for this world (fast network, no recording).
+    fn sim_options(&self) -> Result<SimOptions> {
+        Ok(SimOptions {
+            assumptions: self.assumptions()?,
+            seed: self.seed,
+            ..SimOptions::default()
+        })
+    }
+}
+
 /// Runs a parsed command line, writing results to stdout.
 pub fn run(cli: Cli) -> Result<()> {
     let stdout = std::io::stdout();
@@ -96,5 +141,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Simulate(args) => simulate::run(&args, &mut out),
         Command::Predict(args) => predict::run(&args, &mut out),
         Command::Trace(command) => trace::run(&command, &mut out),
+        Command::Provision(args) => provision::run(&args, &mut out),
+        Command::Compare(args) => compare::run(&args, &mut out),
     }
 }

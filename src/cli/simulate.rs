@@ -6,15 +6,12 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use super::PlanArgs;
+use super::{PlanArgs, WorldArgs};
 use crate::atomic::write_atomically;
 use crate::error::{Error, Result};
 use crate::network::NetworkModel;
-use crate::platform::cpu::CpuMode;
 use crate::trace::{IterationTrace, Sampling, TraceSampler};
-use crate::training::{
-    Assumptions, Jitter, ReplicaOptions, SimOptions, run_replicas, simulate, timeline,
-};
+use crate::training::{Assumptions, ReplicaOptions, SimOptions, run_replicas, simulate, timeline};
 
 /// Flags of `simulate`.
 #[derive(Debug, Args)]
@@ -22,22 +19,13 @@ pub struct SimulateArgs {
     /// Workload, platform and plan.
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// Base seed of every random stream (CFS phases, jitter); same seed, same output.
-    #[arg(long, short = 's', value_name = "S", default_value_t = 1)]
-    pub seed: u64,
+    /// Seed, CPU model and jitter.
+    #[command(flatten)]
+    pub world: WorldArgs,
     /// Use λDNN's closed-form assumptions: fluid CPU, deterministic compute at R(m) whatever the
     /// batch, no cold start, no latency, full network efficiency, instant aggregation, no timeout.
     #[arg(long, conflicts_with_all = ["cpu", "jitter"])]
     pub ideal: bool,
-    /// CPU model: fluid (wall = work / share) or cfs (20 ms CFS quota periods, pauses quantised).
-    #[arg(long, value_enum, default_value_t = CpuMode::Cfs)]
-    pub cpu: CpuMode,
-    /// Compute-time variation per worker and iteration, a factor with mean 1: pai (stragglers
-    /// calibrated to Alibaba PAI traces), none, lognormal{cv=C}, or
-    /// straggler{cv=C,p=P,scale=S,shape=A,cap=K} (log-normal base CoV C; with probability P an
-    /// extra slowdown S U^(-1/A), capped at K; defaults are pai's).
-    #[arg(long, value_name = "SPEC", default_value = "pai")]
-    pub jitter: String,
     /// Bandwidth-sharing implementation: fast (PS-link virtual clock) or reference (general
     /// max-min progressive filling; same results, slower).
     #[arg(long, value_enum, default_value_t = NetworkModel::Fast)]
@@ -105,7 +93,7 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
     let assumptions = if args.ideal {
         Assumptions::ideal()
     } else {
-        Assumptions::realistic(args.cpu, Jitter::parse("--jitter", &args.jitter)?)
+        args.world.assumptions()?
     };
     let trace = match &args.trace {
         None => None,
@@ -127,7 +115,7 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
     let options = SimOptions {
         assumptions,
         network: args.network,
-        seed: args.seed,
+        seed: args.world.seed,
         record_timeline: args.timeline.is_some(),
         record_iterations: false,
         trace,

@@ -103,6 +103,49 @@ impl Spec {
     }
 }
 
+impl Spec {
+    /// The raw text of `key`, if given.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `key` as `true`/`false` (or `1`/`0`), or `default` when absent.
+    pub fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
+        match self.text(key) {
+            None => Ok(default),
+            Some("true" | "1") => Ok(true),
+            Some("false" | "0") => Ok(false),
+            Some(raw) => Err(Error::invalid(
+                &self.flag,
+                format!(
+                    "`{}{{{key}=...}}`: expected true or false, got `{raw}`",
+                    self.name
+                ),
+            )),
+        }
+    }
+
+    /// The value of `key` as a whole number in `min..=max`, or `default` when absent.
+    pub fn u32_or(&self, key: &str, default: u32, min: u32, max: u32) -> Result<u32> {
+        let Some(raw) = self.text(key) else {
+            return Ok(default);
+        };
+        match raw.parse::<u32>() {
+            Ok(v) if (min..=max).contains(&v) => Ok(v),
+            _ => Err(Error::invalid(
+                &self.flag,
+                format!(
+                    "`{}{{{key}=...}}`: expected a whole number in {min}..{max}, got `{raw}`",
+                    self.name
+                ),
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +160,23 @@ mod tests {
         assert_eq!(s.f64_or("absent", 7.0).unwrap(), 7.0);
         assert!(s.only(&["cv"]).is_err());
         assert!(s.only(&["cv", "x"]).is_ok());
+    }
+
+    #[test]
+    fn typed_parameters() {
+        let s = Spec::parse("--strategies", "x{flag=true,n=7,off=0}").unwrap();
+        assert!(s.bool_or("flag", false).unwrap());
+        assert!(!s.bool_or("off", true).unwrap());
+        assert!(s.bool_or("absent", true).unwrap());
+        assert_eq!(s.u32_or("n", 1, 1, 10).unwrap(), 7);
+        assert!(s.u32_or("n", 1, 1, 5).is_err());
+        assert!(s.u32_or("flag", 1, 1, 5).is_err());
+        assert!(
+            Spec::parse("-s", "x{flag=maybe}")
+                .unwrap()
+                .bool_or("flag", false)
+                .is_err()
+        );
     }
 
     #[test]

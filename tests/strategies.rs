@@ -1,0 +1,320 @@
+//! Provisioning strategies: λDNN against a brute-force search of the same closed form, the
+//! baselines' draws, the oracle's guarantees, `compare`'s failure accounting and determinism.
+
+mod common;
+
+use common::{expect_user_error, lambdasim, stderr, words};
+use lambdasim::analytic::{CostModel, function_upper_bound, predict};
+use lambdasim::plan::Plan;
+use lambdasim::platform::Platform;
+use lambdasim::strategy::compare::{CompareConfig, compare};
+use lambdasim::strategy::{Decision, Proposal, Request, StrategyDefaults, parse_strategy};
+use lambdasim::training::{Assumptions, Jitter, SimOptions};
+use lambdasim::workload::Workload;
+
+fn world(jitter: &str) -> SimOptions {
+    SimOptions {
+        assumptions: Assumptions::realistic(
+            lambdasim::platform::cpu::CpuMode::Cfs,
+            Jitter::parse("--jitter", jitter).unwrap(),
+        ),
+        ..SimOptions::default()
+    }
+}
+
+fn request<'a>(
+    w: &'a Workload,
+    p: &'a Platform,
+    deadline_s: f64,
+    epochs: f64,
+    sim: &'a SimOptions,
+) -> Request<'a> {
+    Request {
+        workload: w,
+        platform: p,
+        deadline_s,
+        epochs,
+        seed: 1,
+        sim,
+        threads: Some(2),
+    }
+}
+
+fn decide(spec: &str, request: &Request, cost_model: CostModel) -> Option<Proposal> {
+    let strategy = parse_strategy("--strategy", spec, StrategyDefaults { cost_model }).unwrap();
+    match strategy.provision(request).unwrap() {
+        Decision::Feasible(p) => Some(p),
+        Decision::Infeasible(_) => None,
+    }
+}
+
+/// The cheapest plan of the closed form over memory x n in 1..=n_max meeting the objective.
+fn brute_force(
+    w: &Workload,
+    p: &Platform,
+    deadline_s: f64,
+    epochs: f64,
+    n_max: u32,
+    cost: CostModel,
+) -> Option<(f64, Plan)> {
+    let mut best: Option<(f64, Plan)> = None;
+    for memory in p.memory_grid_from(w.min_memory_mb) {
+        if w.rate_samples_per_s(memory) <= 0.0 {
+            continue;
+        }
+        for n in 1..=n_max {
+            let plan = Plan::with_default_batch(w, n, memory);
+            let pred = predict(w, p, &plan, epochs, cost);
+            if pred.time_s <= deadline_s && best.is_none_or(|b| pred.cost_usd < b.0) {
+                best = Some((pred.cost_usd, plan));
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn lambdadnn_matches_brute_force_where_its_early_break_is_exact() {
+    let platform = Platform::load("aws-2020").unwrap();
+    let sim = world("none");
+    let n_upper = function_upper_bound(&platform, 1);
+    let mut worst_gap: std::collections::BTreeMap<&str, f64> = Default::default();
+    let mut cases = 0;
+    for (name, epochs, deadlines) in [
+        ("mobilenet", 6.0, vec![600.0, 900.0, 1200.0, 1800.0, 3600.0]),
+        (
+            "resnet50",
+            1.0,
+            vec![300.0, 450.0, 600.0, 700.0, 800.0, 2000.0],
+        ),
+        ("1dcnn", 3.0, vec![30.0, 60.0, 120.0, 300.0]),
+        ("espcn", 1.0, vec![100.0, 200.0, 400.0, 1000.0]),
+    ] {
+        let w = Workload::load(name).unwrap();
+        for deadline in deadlines {
+            let r = request(&w, &platform, deadline, epochs, &sim);
+            // Functions-only cost: the first feasible n per memory is the cheapest, so the plans agree.
+            let brute = brute_force(
+                &w,
+                &platform,
+                deadline,
+                epochs,
+                n_upper,
+                CostModel::FunctionsOnly,
+            );
+            let alg = decide("lambdadnn", &r, CostModel::FunctionsOnly);
+            match (brute, alg) {
+                (None, None) => {}
+                (Some((cost, plan)), Some(p)) => {
+                    assert!(
+                        (p.predicted_cost_usd - cost).abs() <= 1e-12 * cost,
+                        "{name} {deadline}: {p:?} vs {plan:?}"
+                    );
+                    assert!(p.predicted_time_s <= deadline);
+                }
+                (b, a) => panic!("{name} T_o={deadline}: brute force {b:?}, lambdadnn {a:?}"),
+            }
+            // Functions + PS: the exhaustive option equals brute force; the early break may cost a
+            // little more (measured here, documented in the README).
+            let brute = brute_force(
+                &w,
+                &platform,
+                deadline,
+                epochs,
+                n_upper,
+                CostModel::FunctionsPlusPs,
+            );
+            let exhaustive = decide("lambdadnn{exhaustive=true}", &r, CostModel::FunctionsPlusPs);
+            let early = decide("lambdadnn", &r, CostModel::FunctionsPlusPs);
+            assert_eq!(brute.is_some(), exhaustive.is_some());
+            assert_eq!(brute.is_some(), early.is_some());
+            if let (Some((cost, _)), Some(ex), Some(e)) = (brute, exhaustive, early) {
+                assert!((ex.predicted_cost_usd - cost).abs() <= 1e-12 * cost);
+                assert!(e.predicted_cost_usd >= cost * (1.0 - 1e-12));
+                let gap = worst_gap.entry(name).or_default();
+                *gap = gap.max(e.predicted_cost_usd / cost - 1.0);
+            }
+            cases += 1;
+        }
+    }
+    assert_eq!(cases, 19);
+    // The measured gaps of the early break under functions+ps (README, "λDNN's algorithm").
+    for (name, gap) in &worst_gap {
+        eprintln!(
+            "lambdadnn early break vs brute force (functions+ps), {name}: worst cost gap {:.2}%",
+            gap * 100.0
+        );
+    }
+    assert!(
+        worst_gap.values().any(|&g| g > 0.0),
+        "the early break is known to be inexact with the PS price"
+    );
+}
+
+#[test]
+fn lambdadnn_options_behave() {
+    let platform = Platform::load("aws-2020").unwrap();
+    let w = Workload::load("mobilenet").unwrap();
+    let sim = world("none");
+    let r = request(&w, &platform, 1200.0, 6.0, &sim);
+    let plain = decide("lambdadnn", &r, CostModel::FunctionsPlusPs).unwrap();
+    assert!(plain.plan.checkpoint);
+    // A margin tightens the objective; under functions-only cost the search is exact, so the
+    // tighter plan cannot be cheaper.
+    let exact = decide("lambdadnn", &r, CostModel::FunctionsOnly).unwrap();
+    let margin = decide("lambdadnn{margin=0.2}", &r, CostModel::FunctionsOnly).unwrap();
+    assert!(margin.predicted_time_s <= 0.8 * 1200.0);
+    assert!(margin.predicted_cost_usd >= exact.predicted_cost_usd);
+    let small = decide("lambdadnn{max_memory=2048}", &r, CostModel::FunctionsPlusPs).unwrap();
+    assert!(small.plan.memory_mb <= 2048);
+    // Far too tight: infeasible, with a reason.
+    let strategy = parse_strategy("--strategy", "lambdadnn", StrategyDefaults::default()).unwrap();
+    let tight = request(&w, &platform, 30.0, 6.0, &sim);
+    let Decision::Infeasible(reason) = strategy.provision(&tight).unwrap() else {
+        panic!("30 s for 6 epochs cannot be feasible");
+    };
+    assert!(reason.contains("n_upper = 14"), "{reason}");
+}
+
+#[test]
+fn baselines_draw_from_their_ranges_deterministically() {
+    let platform = Platform::load("aws-2020").unwrap();
+    let w = Workload::load("resnet50").unwrap();
+    let sim = world("none");
+    let mut ns = std::collections::BTreeSet::new();
+    let mut below_minimum = 0;
+    for seed in 0..200 {
+        let r = Request {
+            seed,
+            ..request(&w, &platform, 600.0, 1.0, &sim)
+        };
+        let naive = decide("naive{min=2,max=5}", &r, CostModel::FunctionsPlusPs).unwrap();
+        assert_eq!(naive.plan.memory_mb, 3008);
+        assert!((2..=5).contains(&naive.plan.functions));
+        assert!(!naive.plan.checkpoint);
+        assert_eq!(
+            decide("naive{min=2,max=5}", &r, CostModel::FunctionsPlusPs).unwrap(),
+            naive
+        );
+        ns.insert(naive.plan.functions);
+        let random = decide("random", &r, CostModel::FunctionsPlusPs).unwrap();
+        assert!(platform.check_memory(random.plan.memory_mb).is_ok());
+        assert!((1..=10).contains(&random.plan.functions));
+        if random.plan.memory_mb < w.min_memory_mb {
+            below_minimum += 1;
+            assert!(random.predicted_time_s.is_nan());
+        }
+    }
+    assert_eq!(ns.len(), 4);
+    // 2432..3008 MB is 10 of the 46 sizes: most random draws cannot even load ResNet50.
+    assert!((130..=180).contains(&below_minimum), "{below_minimum}");
+}
+
+#[test]
+fn oracle_meets_its_quantile_and_is_no_dearer_than_lambdadnn() {
+    let platform = Platform::load("aws-2020").unwrap();
+    let w = Workload::load("mobilenet").unwrap();
+    let sim = world("lognormal{cv=0.1}");
+    let config = CompareConfig {
+        deadlines_s: vec![150.0],
+        epochs: 1.0,
+        replicas: 40,
+        threads: Some(2),
+    };
+    let strategies = ["lambdadnn{margin=0.1}", "oracle{replicas=40,q=0.95}"]
+        .map(|s| parse_strategy("--strategies", s, StrategyDefaults::default()).unwrap());
+    let rows = compare(&w, &platform, &strategies, &config, &sim).unwrap();
+    let (lambda, oracle) = (&rows[0], &rows[1]);
+    assert!(oracle.feasible);
+    assert!(oracle.deadline_met_fraction >= 0.95);
+    assert_eq!(oracle.regret_usd, Some(0.0));
+    // The oracle's grid contains λDNN's plan; if that plan meets the quantile the oracle is no dearer.
+    if lambda.deadline_met_fraction >= 0.95 {
+        assert!(oracle.mean_cost_usd <= lambda.mean_cost_usd + 1e-12);
+        assert!(lambda.regret_usd.unwrap() >= -1e-12);
+    }
+}
+
+#[test]
+fn without_checkpoints_long_plans_fail_at_the_timeout() {
+    // ResNet50 on one function needs ~3,400 s: naive{min=1,max=1} has no timeout handling and
+    // fails every replica; λDNN checkpoints and completes them all.
+    let platform = Platform::load("aws-2020").unwrap();
+    let w = Workload::load("resnet50").unwrap();
+    let sim = world("none");
+    let config = CompareConfig {
+        deadlines_s: vec![4000.0],
+        epochs: 1.0,
+        replicas: 10,
+        threads: Some(2),
+    };
+    let strategies = ["naive{min=1,max=1}", "lambdadnn"]
+        .map(|s| parse_strategy("--strategies", s, StrategyDefaults::default()).unwrap());
+    let rows = compare(&w, &platform, &strategies, &config, &sim).unwrap();
+    let (naive, lambda) = (&rows[0], &rows[1]);
+    assert_eq!(naive.failures, 10);
+    assert_eq!(naive.deadline_met_fraction, 0.0);
+    assert!((naive.mean_time_s - 900.4).abs() < 1e-9);
+    assert!(naive.mean_cost_usd > 0.0);
+    assert_eq!(lambda.failures, 0);
+    assert!(lambda.checkpoint);
+    assert_eq!(lambda.deadline_met_fraction, 1.0);
+    assert!(
+        lambda.mean_time_s > 900.0,
+        "λDNN's plan outlasts one invocation: {}",
+        lambda.mean_time_s
+    );
+}
+
+#[test]
+fn provision_and_compare_cli() {
+    let out = lambdasim(&words(
+        "provision --strategy lambdadnn --workload mobilenet --deadline 1200 --epochs 6 --format json",
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "strategy",
+        "feasible",
+        "functions",
+        "memory_mb",
+        "local_batch",
+        "predicted_time_s",
+        "predicted_cost_usd",
+    ] {
+        assert!(json.get(key).is_some(), "provision JSON lacks `{key}`");
+    }
+    assert_eq!(json["feasible"], true);
+    let line = "compare -w mobilenet -d 150 200 --strategies lambdadnn naive{min=1,max=4} oracle{replicas=20,q=0.9} --replicas 20 -e 1 -f csv --threads";
+    let one = lambdasim(&words(&format!("{line} 1")));
+    let two = lambdasim(&words(&format!("{line} 2")));
+    assert!(one.status.success(), "{}", stderr(&one));
+    assert_eq!(
+        one.stdout, two.stdout,
+        "compare must not depend on the thread count"
+    );
+    let text = String::from_utf8(one.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1 + 2 * 3);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .contains("deadline_met_fraction,failures,mean_cost_usd,regret_usd")
+    );
+    expect_user_error(
+        &words("provision --strategy magic -w mobilenet -d 100"),
+        &["--strategy", "unknown strategy `magic`"],
+    );
+    expect_user_error(
+        &words("provision --strategy lambdadnn{margin=2} -w mobilenet -d 100"),
+        &["margin"],
+    );
+    expect_user_error(
+        &words("provision --strategy lambdadnn -w mobilenet -d -5"),
+        &["--deadline"],
+    );
+    expect_user_error(
+        &words("compare -w mobilenet -d 100 --strategies naive{max=0}"),
+        &["--strategies", "max"],
+    );
+}
