@@ -83,16 +83,33 @@ pub struct CompareConfig {
     pub threads: Option<usize>,
 }
 
-/// One replica's end: time, cost, whether it met the objective and whether it failed.
+/// One replica's end and the resources its plan (or plans, averaged over epochs) provisioned.
 #[derive(Clone, Copy, Debug)]
 struct ReplicaResult {
-    plan: Plan,
+    functions: f64,
+    memory_mb: f64,
+    local_batch: f64,
+    provisioned_mb: f64,
+    checkpoint: bool,
     predicted_time_s: f64,
     predicted_cost_usd: f64,
-    time_s: f64,
-    cost_usd: f64,
-    met: bool,
-    failed: bool,
+    run: ReplicaRun,
+}
+
+impl ReplicaResult {
+    fn new(plans: &[Plan], predicted: (f64, f64), run: ReplicaRun) -> Self {
+        let avg = |f: &dyn Fn(&Plan) -> f64| mean(plans.iter().map(f));
+        ReplicaResult {
+            functions: avg(&|p| f64::from(p.functions)),
+            memory_mb: avg(&|p| f64::from(p.memory_mb)),
+            local_batch: avg(&|p| f64::from(p.local_batch)),
+            provisioned_mb: avg(&|p| f64::from(p.functions) * f64::from(p.memory_mb)),
+            checkpoint: plans.first().is_some_and(|p| p.checkpoint),
+            predicted_time_s: predicted.0,
+            predicted_cost_usd: predicted.1,
+            run,
+        }
+    }
 }
 
 /// All replicas of `strategy` at `request`'s objective; `Err(reason)` inside if infeasible.
@@ -114,6 +131,13 @@ fn evaluate(
         .into_par_iter()
         .map(|i| {
             let seed = crate::rng::derive_seed(request.sim.seed, u64::from(i));
+            if strategy.adaptive() {
+                let predicted = fixed.map_or((f64::NAN, f64::NAN), |p| {
+                    (p.predicted_time_s, p.predicted_cost_usd)
+                });
+                let (run, plans) = strategy.run_adaptive(request, seed)?;
+                return Ok(ReplicaResult::new(&plans, predicted, run));
+            }
             let p = match fixed {
                 Some(p) => p,
                 None => match strategy.provision(&Request { seed, ..*request })? {
@@ -123,21 +147,12 @@ fn evaluate(
                     }
                 },
             };
-            let ReplicaRun {
-                time_s,
-                cost_usd,
-                met,
-                failed,
-            } = run_replica(request, &p.plan, seed)?;
-            Ok(ReplicaResult {
-                plan: p.plan,
-                predicted_time_s: p.predicted_time_s,
-                predicted_cost_usd: p.predicted_cost_usd,
-                time_s,
-                cost_usd,
-                met,
-                failed,
-            })
+            let run = run_replica(request, &p.plan, seed)?;
+            Ok(ReplicaResult::new(
+                &[p.plan],
+                (p.predicted_time_s, p.predicted_cost_usd),
+                run,
+            ))
         })
         .collect();
     results.map(Ok)
@@ -189,7 +204,7 @@ pub fn compare(
             let oracle_cost = oracle_results
                 .as_ref()
                 .ok()
-                .map(|r| mean(r.iter().map(|x| x.cost_usd)));
+                .map(|r| mean(r.iter().map(|x| x.run.cost_usd)));
             for (index, strategy) in strategies.iter().enumerate() {
                 let results = if Some(index) == listed {
                     oracle_results.clone()
@@ -248,26 +263,22 @@ fn row(
         }
         Ok(r) => r,
     };
-    let times: Vec<f64> = results.iter().map(|r| r.time_s).collect();
-    let mean_cost = mean(results.iter().map(|r| r.cost_usd));
+    let times: Vec<f64> = results.iter().map(|r| r.run.time_s).collect();
+    let mean_cost = mean(results.iter().map(|r| r.run.cost_usd));
     CompareRow {
         feasible: true,
-        functions: mean(results.iter().map(|r| f64::from(r.plan.functions))),
-        memory_mb: mean(results.iter().map(|r| f64::from(r.plan.memory_mb))),
-        local_batch: mean(results.iter().map(|r| f64::from(r.plan.local_batch))),
-        provisioned_mb: mean(
-            results
-                .iter()
-                .map(|r| f64::from(r.plan.functions) * f64::from(r.plan.memory_mb)),
-        ),
-        checkpoint: results.first().is_some_and(|r| r.plan.checkpoint),
+        functions: mean(results.iter().map(|r| r.functions)),
+        memory_mb: mean(results.iter().map(|r| r.memory_mb)),
+        local_batch: mean(results.iter().map(|r| r.local_batch)),
+        provisioned_mb: mean(results.iter().map(|r| r.provisioned_mb)),
+        checkpoint: results.first().is_some_and(|r| r.checkpoint),
         predicted_time_s: mean(results.iter().map(|r| r.predicted_time_s)),
         predicted_cost_usd: mean(results.iter().map(|r| r.predicted_cost_usd)),
         mean_time_s: mean(times.iter().copied()),
         p95_time_s: Stats::of(&times).p95,
-        deadline_met_fraction: results.iter().filter(|r| r.met).count() as f64
+        deadline_met_fraction: results.iter().filter(|r| r.run.met).count() as f64
             / f64::from(replicas),
-        failures: results.iter().filter(|r| r.failed).count() as u32,
+        failures: results.iter().filter(|r| r.run.failed).count() as u32,
         mean_cost_usd: mean_cost,
         regret_usd: oracle_cost.map(|o| mean_cost - o),
         ..base

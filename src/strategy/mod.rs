@@ -15,6 +15,7 @@ pub mod compare;
 pub mod lambdadnn;
 pub mod naive;
 pub mod oracle;
+pub mod siren;
 
 use serde::Serialize;
 
@@ -77,8 +78,23 @@ pub trait Strategy: Send + Sync {
         false
     }
 
-    /// Chooses a plan for `request`.
+    /// Chooses a plan for `request` (for an adaptive strategy: its first plan).
     fn provision(&self, request: &Request) -> Result<Decision>;
+
+    /// Whether the strategy re-plans during the job (per epoch) and so runs its own replicas
+    /// through [`Strategy::run_adaptive`].
+    fn adaptive(&self) -> bool {
+        false
+    }
+
+    /// One replica of an adaptive strategy with base seed `seed`, and the plans it used. Strategies
+    /// with one plan per job are run by `compare` from that plan and need not implement it.
+    fn run_adaptive(&self, _request: &Request, _seed: u64) -> Result<(ReplicaRun, Vec<Plan>)> {
+        Err(Error::Internal(format!(
+            "{} does not re-plan during a job",
+            self.spec()
+        )))
+    }
 }
 
 /// Defaults for strategy parameters that also have a command-line flag.
@@ -100,9 +116,10 @@ pub fn parse_strategy(
         "naive" => Ok(Box::new(naive::Naive::from_spec(&spec)?)),
         "random" => Ok(Box::new(naive::Random::from_spec(&spec)?)),
         "oracle" => Ok(Box::new(oracle::Oracle::from_spec(&spec)?)),
+        "siren" => Ok(Box::new(siren::Siren::from_spec(&spec)?)),
         other => Err(Error::invalid(
             flag,
-            format!("unknown strategy `{other}` (known: lambdadnn, naive, random, oracle)"),
+            format!("unknown strategy `{other}` (known: lambdadnn, naive, random, siren, oracle)"),
         )),
     }
 }
