@@ -188,7 +188,7 @@ impl Siren {
             switch: spec.f64_or("switch", d.switch)?,
             lr: spec.f64_or("lr", d.lr)?,
         };
-        if params.penalty < 0.0 || params.switch < 0.0 || !(params.lr > 0.0) {
+        if params.penalty < 0.0 || params.switch < 0.0 || params.lr <= 0.0 {
             return Err(Error::invalid(
                 "--strategy",
                 "siren needs penalty >= 0, switch >= 0 and lr > 0",
@@ -427,11 +427,10 @@ fn rollout(
         episode.cost_usd += outcome.cost_usd;
         let mut reward = -outcome.cost_usd / c_ref - if changed { params.switch } else { 0.0 };
         let failed = outcome.status != Status::Completed;
-        if step + 1 == steps || failed {
-            if episode.time_s > request.deadline_s || failed {
-                reward -= params.penalty
-                    * (1.0 + (episode.time_s - request.deadline_s).max(0.0) / request.deadline_s);
-            }
+        let missed = episode.time_s > request.deadline_s || failed;
+        if (step + 1 == steps || failed) && missed {
+            reward -= params.penalty
+                * (1.0 + (episode.time_s - request.deadline_s).max(0.0) / request.deadline_s);
         }
         episode.steps.push(Step {
             state: x,
