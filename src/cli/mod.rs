@@ -11,10 +11,12 @@ use clap::{Args, Parser, Subcommand};
 
 pub use output::Format;
 
+use crate::analytic::CostModel;
 use crate::error::Result;
-use crate::plan::{Plan, check_epochs};
+use crate::plan::{Plan, check_epoch_count, check_epochs};
 use crate::platform::Platform;
 use crate::platform::cpu::CpuMode;
+use crate::strategy::{Strategy, StrategyDefaults, parse_strategy};
 use crate::training::{Assumptions, Jitter, SimOptions};
 use crate::workload::Workload;
 
@@ -43,15 +45,44 @@ pub enum Command {
     Compare(compare::CompareArgs),
 }
 
-/// Flags naming the workload, the platform and the plan, shared by `simulate` and `predict`.
+/// What is trained where: workload, platform, epochs. Shared by every job-level command.
 #[derive(Debug, Args)]
-pub struct PlanArgs {
-    /// Workload: a shipped name (espcn, 1dcnn, mobilenet, resnet50) or a path to a workload TOML.
+pub struct TargetArgs {
+    /// Workload: a shipped name (espcn, 1dcnn, mobilenet, resnet50) or a path to a workload or
+    /// profile TOML.
     #[arg(long, short = 'w', value_name = "W")]
     pub workload: String,
     /// Platform: a shipped name (aws-2020, aws-2024) or a path to a platform TOML.
     #[arg(long, short = 'p', value_name = "P", default_value = "aws-2020")]
     pub platform: String,
+    /// Training epochs (passes over the dataset); fractions allowed.
+    #[arg(
+        long,
+        short = 'e',
+        value_name = "E",
+        default_value_t = 1.0,
+        allow_negative_numbers = true
+    )]
+    pub epochs: f64,
+}
+
+impl TargetArgs {
+    /// Loads the workload and platform and checks the epoch count.
+    fn load(&self) -> Result<(Workload, Platform, f64)> {
+        Ok((
+            Workload::load(&self.workload)?,
+            Platform::load(&self.platform)?,
+            check_epoch_count(self.epochs)?,
+        ))
+    }
+}
+
+/// Flags naming the workload, the platform and the plan, shared by `simulate` and `predict`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Workload, platform, epochs.
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Number of worker functions n.
     #[arg(long, short = 'n', value_name = "N")]
     pub functions: u32,
@@ -63,15 +94,6 @@ pub struct PlanArgs {
     /// n * b_l^f <= b_g^max, else floor(b_g^max / n)].
     #[arg(long, short = 'b', value_name = "B")]
     pub local_batch: Option<u32>,
-    /// Training epochs (passes over the dataset); fractions allowed.
-    #[arg(
-        long,
-        short = 'e',
-        value_name = "E",
-        default_value_t = 1.0,
-        allow_negative_numbers = true
-    )]
-    pub epochs: f64,
     /// Number of parameter-server VMs; the model is split evenly across them.
     #[arg(long, value_name = "P", default_value_t = 1)]
     pub parameter_servers: u32,
@@ -83,16 +105,49 @@ pub struct PlanArgs {
 impl PlanArgs {
     /// Loads the workload and platform and builds a validated plan and epoch count.
     fn resolve(&self) -> Result<(Workload, Platform, Plan, f64)> {
-        let workload = Workload::load(&self.workload)?;
-        let platform = Platform::load(&self.platform)?;
+        let (workload, platform, epochs) = self.target.load()?;
         let mut plan = Plan::with_default_batch(&workload, self.functions, self.memory);
         if let Some(b) = self.local_batch {
             plan.local_batch = b;
         }
         plan.parameter_servers = self.parameter_servers;
         plan.validate(&workload, &platform)?;
-        let epochs = check_epochs(&workload, &plan, self.epochs)?;
+        let epochs = check_epochs(&workload, &plan, epochs)?;
         Ok((workload, platform, plan, epochs))
+    }
+}
+
+/// Flags shared by the strategy commands `provision` and `compare`.
+#[derive(Debug, Args)]
+pub struct StrategyArgs {
+    /// Workload, platform, epochs.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Cost the model-based strategies minimise: functions and PS VM, or functions only.
+    #[arg(long, value_enum, default_value_t = CostModel::FunctionsPlusPs)]
+    pub cost_model: CostModel,
+    /// Seed, CPU model and jitter of the simulated world (randomised strategies, the oracle's
+    /// and Siren's simulations, compare's replicas).
+    #[command(flatten)]
+    pub world: WorldArgs,
+    /// Threads [default: all cores]; results are identical for any count.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+impl StrategyArgs {
+    /// Parses strategy specs given for `flag` with this command's defaults.
+    fn strategies(&self, flag: &str, specs: &[String]) -> Result<Vec<Box<dyn Strategy>>> {
+        let defaults = StrategyDefaults {
+            cost_model: self.cost_model,
+        };
+        specs
+            .iter()
+            .map(|s| parse_strategy(flag, s, defaults))
+            .collect()
     }
 }
 
