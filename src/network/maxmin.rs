@@ -171,7 +171,7 @@ impl TransferNetwork for ReferenceTransfers {
         }
     }
 
-    fn next_completion_s(&self, direction: Direction) -> Option<f64> {
+    fn next_completion_s(&mut self, direction: Direction) -> Option<f64> {
         self.networks[direction.index()].next_completion_s()
     }
 

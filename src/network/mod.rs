@@ -66,8 +66,16 @@ pub trait TransferNetwork {
     /// Starts `worker`'s transfer of `size_mb` in `direction` at time `now_s`.
     fn start(&mut self, now_s: f64, direction: Direction, worker: usize, size_mb: f64);
 
+    /// Starts a transfer of `size_mb` for every worker `0..workers` at once (the pull after
+    /// aggregation). Implementations may do it faster than one [`TransferNetwork::start`] each.
+    fn start_all(&mut self, now_s: f64, direction: Direction, workers: usize, size_mb: f64) {
+        for worker in 0..workers {
+            self.start(now_s, direction, worker, size_mb);
+        }
+    }
+
     /// When the next transfer in `direction` finishes if nothing else starts (s), or `None`.
-    fn next_completion_s(&self, direction: Direction) -> Option<f64>;
+    fn next_completion_s(&mut self, direction: Direction) -> Option<f64>;
 
     /// Advances `direction` to `now_s` and appends the workers whose transfers have finished by
     /// then to `done`, in ascending worker order.

@@ -3,13 +3,15 @@
 //! On a link of capacity `C` whose `N` active flows each have the same cap `c`, max-min fairness
 //! gives every flow the same rate `r = min(c, C / N)`. Let `V(t)` be the megabytes served to each
 //! flow since the link last became busy (`dV/dt = r`). A flow arriving at `t_a` with `s` MB finishes
-//! when `V = V(t_a) + s`, a point fixed at arrival however the rate changes later. Active flows sit
-//! in a min-heap of those finish points, so a start or a finish costs O(log N), and the next finish
-//! time is `t + (V_min - V) / r`. `V` restarts at zero whenever the link goes idle, which keeps
+//! when `V = V(t_a) + s`, a point fixed at arrival however the rate changes later. Active flows are
+//! kept sorted by finish point, and the next finish time is `t + (V_min - V) / r`. Finishing pops the
+//! front in O(1); a start appends in O(1) when its finish point is the largest, which is always the
+//! case when transfers have equal sizes (every push and pull of a job), else it is inserted in order
+//! (binary search, O(N) move). `V` restarts at zero whenever the link goes idle, which keeps
 //! values small and rounding negligible.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::VecDeque;
 
 use super::{Direction, Topology, TransferNetwork, finished};
 
@@ -18,7 +20,10 @@ use super::{Direction, Topology, TransferNetwork, finished};
 struct Pending {
     finish_mb: f64,
     size_mb: f64,
+    /// First flow id of the entry; an entry stands for `count` flows `id..id + count` that started
+    /// together with the same size (they finish together).
     id: usize,
+    count: usize,
 }
 
 impl PartialEq for Pending {
@@ -36,12 +41,11 @@ impl PartialOrd for Pending {
 }
 
 impl Ord for Pending {
-    /// Reversed so the max-heap pops the smallest finish point (then the smallest id) first.
+    /// Smallest finish point first, then smallest id.
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .finish_mb
-            .total_cmp(&self.finish_mb)
-            .then_with(|| other.id.cmp(&self.id))
+        self.finish_mb
+            .total_cmp(&other.finish_mb)
+            .then_with(|| self.id.cmp(&other.id))
     }
 }
 
@@ -53,7 +57,14 @@ pub struct SharedLink {
     flow_cap_mb_per_s: f64,
     served_mb: f64,
     last_s: f64,
-    flows: BinaryHeap<Pending>,
+    flows: VecDeque<Pending>,
+    /// Active flows `N` (entries may stand for several).
+    active: usize,
+    /// `min(cap, capacity / N)` and its reciprocal, recomputed lazily after flows come and go
+    /// (`rate_stale`), so a burst of starts at one instant costs one division.
+    rate_mb_per_s: f64,
+    seconds_per_mb: f64,
+    rate_stale: bool,
 }
 
 impl SharedLink {
@@ -64,60 +75,98 @@ impl SharedLink {
             flow_cap_mb_per_s,
             served_mb: 0.0,
             last_s: 0.0,
-            flows: BinaryHeap::new(),
+            flows: VecDeque::new(),
+            active: 0,
+            rate_mb_per_s: flow_cap_mb_per_s.min(capacity_mb_per_s),
+            seconds_per_mb: 1.0 / flow_cap_mb_per_s.min(capacity_mb_per_s),
+            rate_stale: false,
+        }
+    }
+
+    fn refresh_rate(&mut self) {
+        if self.rate_stale {
+            let n = self.active.max(1) as f64;
+            self.rate_mb_per_s = self.flow_cap_mb_per_s.min(self.capacity_mb_per_s / n);
+            self.seconds_per_mb = 1.0 / self.rate_mb_per_s;
+            self.rate_stale = false;
         }
     }
 
     /// Number of active flows.
     pub fn active(&self) -> usize {
-        self.flows.len()
+        self.active
     }
 
     /// Rate every active flow gets now: `min(cap, capacity / N)` (MB/s).
-    pub fn rate_per_flow_mb_per_s(&self) -> f64 {
-        let n = self.flows.len().max(1) as f64;
-        self.flow_cap_mb_per_s.min(self.capacity_mb_per_s / n)
+    pub fn rate_per_flow_mb_per_s(&mut self) -> f64 {
+        self.refresh_rate();
+        self.rate_mb_per_s
     }
 
     fn advance(&mut self, now_s: f64) {
         if self.flows.is_empty() {
             self.served_mb = 0.0;
         } else if now_s > self.last_s {
-            self.served_mb += self.rate_per_flow_mb_per_s() * (now_s - self.last_s);
+            self.refresh_rate();
+            self.served_mb += self.rate_mb_per_s * (now_s - self.last_s);
         }
         self.last_s = self.last_s.max(now_s);
     }
 
     /// Starts flow `id` of `size_mb` at `now_s`.
     pub fn add(&mut self, now_s: f64, id: usize, size_mb: f64) {
+        self.add_group(now_s, id, 1, size_mb);
+    }
+
+    /// Starts `count` flows `first_id..first_id + count` of `size_mb` each at `now_s`, in O(1).
+    pub fn add_group(&mut self, now_s: f64, first_id: usize, count: usize, size_mb: f64) {
+        if count == 0 {
+            return;
+        }
         self.advance(now_s);
-        self.flows.push(Pending {
+        let flow = Pending {
             finish_mb: self.served_mb + size_mb,
             size_mb,
-            id,
-        });
+            id: first_id,
+            count,
+        };
+        if self.flows.back().is_none_or(|last| *last <= flow) {
+            self.flows.push_back(flow);
+        } else {
+            let at = self.flows.partition_point(|f| *f <= flow);
+            self.flows.insert(at, flow);
+        }
+        self.active += count;
+        self.rate_stale = true;
     }
 
     /// When the next flow finishes if nothing else starts (s).
-    pub fn next_completion_s(&self) -> Option<f64> {
-        let next = self.flows.peek()?;
+    pub fn next_completion_s(&mut self) -> Option<f64> {
+        self.refresh_rate();
+        let next = self.flows.front()?;
         let left = (next.finish_mb - self.served_mb).max(0.0);
-        Some(self.last_s + left / self.rate_per_flow_mb_per_s())
+        Some(self.last_s + left * self.seconds_per_mb)
     }
 
     /// Advances to `now_s` and appends the ids of flows finished by then to `done`.
     pub fn finish_until(&mut self, now_s: f64, done: &mut Vec<usize>) {
         self.advance(now_s);
-        let rate = self.rate_per_flow_mb_per_s();
-        while let Some(next) = self.flows.peek() {
+        self.refresh_rate();
+        let rate = self.rate_mb_per_s;
+        let before = self.active;
+        while let Some(next) = self.flows.front() {
             if !finished(next.finish_mb - self.served_mb, next.size_mb, rate, now_s) {
                 break;
             }
-            done.push(next.id);
-            self.flows.pop();
+            done.extend(next.id..next.id + next.count);
+            self.active -= next.count;
+            self.flows.pop_front();
         }
         if self.flows.is_empty() {
             self.served_mb = 0.0;
+        }
+        if self.active != before {
+            self.rate_stale = true;
         }
     }
 }
@@ -151,7 +200,12 @@ impl TransferNetwork for FastTransfers {
         self.links[direction.index()].add(now_s, worker, size_mb / self.parameter_servers);
     }
 
-    fn next_completion_s(&self, direction: Direction) -> Option<f64> {
+    fn start_all(&mut self, now_s: f64, direction: Direction, workers: usize, size_mb: f64) {
+        let link = &mut self.links[direction.index()];
+        link.add_group(now_s, 0, workers, size_mb / self.parameter_servers);
+    }
+
+    fn next_completion_s(&mut self, direction: Direction) -> Option<f64> {
         self.links[direction.index()].next_completion_s()
     }
 

@@ -312,12 +312,9 @@ enum Event {
     InitDone(u32),
     /// Data shard loaded: begin the first iteration.
     LoadDone(u32),
-    /// Gradients computed: push them (after the latency).
+    /// Gradients computed and the push latency elapsed: the push's bytes start to move. (One
+    /// event for both: the compute end is known when the compute starts.)
     ComputeDone(u32),
-    /// Push latency elapsed: the push's bytes start to move.
-    PushStart(u32),
-    /// A transfer in this direction may have finished.
-    Wake(Direction),
     /// The PSs finished aggregating.
     AggregationDone,
     /// Pull latency elapsed: all pulls' bytes start to move.
@@ -330,7 +327,6 @@ enum Event {
 
 struct Worker {
     cpu: FunctionCpu,
-    rng: ChaCha8Rng,
     phase: Phase,
     phase_start: SimTime,
     in_phase_ns: [u64; 6],
@@ -360,12 +356,17 @@ struct Job<'a, N: TransferNetwork> {
     network: N,
     engine: Engine<Event>,
     workers: Vec<Worker>,
+    rngs: Vec<ChaCha8Rng>,
     iterations: u64,
     threads: u32,
     compute_s_at_full_share: f64,
     latency: SimTime,
     aggregation: SimTime,
-    wake_at: [Option<SimTime>; 2],
+    /// When the next transfer in each direction finishes, if any (kept up to date after every
+    /// change to that direction's flows).
+    next_completion: [Option<SimTime>; 2],
+    /// Transfer completions handled (they are events too, polled instead of queued).
+    completions: u64,
     pushes_in: u32,
     finished_workers: u32,
     done: Vec<usize>,
@@ -414,13 +415,17 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
         } else {
             SimTime::ZERO
         };
-        let workers = (0..plan.functions)
-            .map(|w| {
-                let mut rng = crate::rng::stream(options.seed, u64::from(w));
-                let phase = rand::RngExt::random::<f64>(&mut rng);
+        // Random streams live apart from the per-worker state the event handlers touch, which
+        // keeps that state small and close together.
+        let mut rngs: Vec<ChaCha8Rng> = (0..plan.functions)
+            .map(|w| crate::rng::stream(options.seed, u64::from(w)))
+            .collect();
+        let workers = rngs
+            .iter_mut()
+            .map(|rng| {
+                let phase = rand::RngExt::random::<f64>(rng);
                 Worker {
                     cpu: FunctionCpu::new(platform, plan.memory_mb, a.cpu, phase),
-                    rng,
                     phase: Phase::ColdStart,
                     phase_start: SimTime::ZERO,
                     in_phase_ns: [0; 6],
@@ -448,12 +453,14 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
             network,
             engine: Engine::with_capacity(4 * plan.functions as usize + 8),
             workers,
+            rngs,
             iterations,
             threads: platform.exposed_vcpus(plan.memory_mb),
             compute_s_at_full_share: f64::from(plan.local_batch) / rate,
             latency,
             aggregation,
-            wake_at: [None, None],
+            next_completion: [None, None],
+            completions: 0,
             pushes_in: 0,
             finished_workers: 0,
             done: Vec::with_capacity(plan.functions as usize),
@@ -499,13 +506,33 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
         self.s3_gets = u64::from(self.plan.functions) * self.platform.s3_gets_for(self.shard_mb());
         self.arm_timeout(cold_start);
         let mut status = Status::Completed;
-        while let Some((now, event)) = self.engine.pop() {
+        loop {
+            // Transfer completions are polled rather than queued: the earliest of the two
+            // directions goes first, before queued events of the same instant (push before pull
+            // on a tie), so the order is fixed and no event needs cancelling when rates change.
+            let transfer = match self.next_completion {
+                [Some(push), Some(pull)] if pull < push => Some((pull, Direction::Pull)),
+                [Some(push), _] => Some((push, Direction::Push)),
+                [None, pull] => pull.map(|t| (t, Direction::Pull)),
+            };
+            if let Some((at, direction)) = transfer
+                && self.engine.peek_time().is_none_or(|queued| at <= queued)
+            {
+                self.engine.advance_to(at);
+                self.completions += 1;
+                self.transfers_done(at, direction)?;
+                if self.finished_workers == self.plan.functions {
+                    break;
+                }
+                continue;
+            }
+            let Some((now, event)) = self.engine.pop() else {
+                break;
+            };
             match event {
                 Event::InitDone(w) => self.begin_load(now, w),
                 Event::LoadDone(w) => self.begin_compute(now, w as usize)?,
-                Event::ComputeDone(w) => self.compute_done(now, w),
-                Event::PushStart(w) => self.start_transfer(now, Direction::Push, w as usize),
-                Event::Wake(direction) => self.wake(now, direction)?,
+                Event::ComputeDone(w) => self.compute_done(now, w as usize),
                 Event::AggregationDone => self.aggregation_done(now),
                 Event::PullsStart => self.start_pulls(now),
                 Event::CheckpointSaved => self.relaunch(now),
@@ -578,16 +605,17 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
         worker.compute_start = now;
         let done = match &self.options.trace {
             Some(sampler) => {
-                let took = sampler.sample(w as u32, worker.iteration, &mut worker.rng);
+                let took = sampler.sample(w as u32, worker.iteration, &mut self.rngs[w]);
                 now.saturating_add(SimTime::from_secs_f64(took))
             }
             None => {
-                let factor = self.options.assumptions.jitter.sample(&mut worker.rng);
+                let factor = self.options.assumptions.jitter.sample(&mut self.rngs[w]);
                 let work =
                     self.compute_s_at_full_share * worker.cpu.fluid_rate(self.threads) * factor;
                 worker.cpu.run(now, work, self.threads)?
             }
         };
+        worker.compute_end = done;
         if let Some(record) = self.timeline.get_mut(worker.iteration as usize) {
             record.start = if record.start_recorded {
                 record.start.min(now)
@@ -596,26 +624,25 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
             };
             record.start_recorded = true;
         }
-        self.engine.schedule_at(done, Event::ComputeDone(w as u32));
+        self.engine.schedule_at(
+            done.saturating_add(self.latency),
+            Event::ComputeDone(w as u32),
+        );
         Ok(())
     }
 
-    fn compute_done(&mut self, now: SimTime, w: u32) {
-        let worker = &mut self.workers[w as usize];
-        worker.enter(Phase::Communication, now);
-        worker.compute_end = now;
+    /// The compute ended at `compute_end` and the push latency has elapsed (`now`).
+    fn compute_done(&mut self, now: SimTime, w: usize) {
+        let worker = &mut self.workers[w];
+        let compute_end = worker.compute_end;
+        worker.enter(Phase::Communication, compute_end);
         if let Some(record) = self.timeline.get_mut(worker.iteration as usize) {
-            let took = now.saturating_sub(worker.compute_start).as_nanos();
-            record.compute_end = record.compute_end.max(now);
+            let took = compute_end.saturating_sub(worker.compute_start).as_nanos();
+            record.compute_end = record.compute_end.max(compute_end);
             record.compute_total_ns += took;
             record.compute_max_ns = record.compute_max_ns.max(took);
         }
-        if self.latency == SimTime::ZERO {
-            self.start_transfer(now, Direction::Push, w as usize);
-        } else {
-            self.engine
-                .schedule_at(now.saturating_add(self.latency), Event::PushStart(w));
-        }
+        self.start_transfer(now, Direction::Push, w);
     }
 
     fn start_transfer(&mut self, now: SimTime, direction: Direction, w: usize) {
@@ -624,26 +651,17 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
         self.arm(now, direction);
     }
 
-    /// Schedules a wake-up at the network's next completion in `direction` (rounded up to the next
-    /// nanosecond, and always after `now` so that time moves on) unless one is already pending no
-    /// later than that. Wake-ups that turn out early just re-arm.
+    /// Recomputes when the next transfer in `direction` finishes: rounded up to the next
+    /// nanosecond, and always after `now` so that time moves on.
     fn arm(&mut self, now: SimTime, direction: Direction) {
-        let Some(next_s) = self.network.next_completion_s(direction) else {
-            return;
-        };
-        let at = SimTime::from_secs_f64_ceil(next_s).max(SimTime(now.as_nanos() + 1));
-        let pending = &mut self.wake_at[direction.index()];
-        if pending.is_none_or(|p| at < p) {
-            *pending = Some(at);
-            self.engine.schedule_at(at, Event::Wake(direction));
-        }
+        self.next_completion[direction.index()] = self
+            .network
+            .next_completion_s(direction)
+            .map(|s| SimTime::from_secs_f64_ceil(s).max(SimTime(now.as_nanos() + 1)));
     }
 
-    fn wake(&mut self, now: SimTime, direction: Direction) -> Result<()> {
-        let d = direction.index();
-        if self.wake_at[d] == Some(now) {
-            self.wake_at[d] = None;
-        }
+    /// Handles the transfers in `direction` that have finished by `now`.
+    fn transfers_done(&mut self, now: SimTime, direction: Direction) -> Result<()> {
         let mut done = std::mem::take(&mut self.done);
         done.clear();
         self.network
@@ -709,11 +727,12 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
     }
 
     fn start_pulls(&mut self, now: SimTime) {
-        let now_s = now.as_secs_f64();
-        for w in 0..self.workers.len() {
-            self.network
-                .start(now_s, Direction::Pull, w, self.workload.model_mb);
-        }
+        self.network.start_all(
+            now.as_secs_f64(),
+            Direction::Pull,
+            self.workers.len(),
+            self.workload.model_mb,
+        );
         self.arm(now, Direction::Pull);
     }
 
@@ -849,7 +868,7 @@ impl<'a, N: TransferNetwork> Job<'a, N> {
                 .trace
                 .as_ref()
                 .map(|t| format!("{} ({})", t.source, t.mode().name())),
-            events: self.engine.events_processed(),
+            events: self.engine.events_processed() + self.completions,
             timeline: self.timeline,
             worker_iterations: self.worker_iterations,
         }
