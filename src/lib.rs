@@ -20,6 +20,7 @@
 //! * [`training`]: one BSP parameter-server training job.
 //! * [`analytic`]: λDNN's Eq. 1-10.
 //! * [`strategy`]: provisioning strategies behind one trait; `compare`.
+//! * [`sweep`]: parameter sweeps: grids, parallel deterministic runs, resume, shards.
 //! * [`trace`]: iteration traces: format, validation, replay samplers, synthesis, profiling.
 //! * [`config`]: TOML loading with file/line/field errors; `name{k=v}` model specs.
 
@@ -35,6 +36,7 @@ pub mod platform;
 pub mod rng;
 pub mod stats;
 pub mod strategy;
+pub mod sweep;
 pub mod trace;
 pub mod training;
 pub mod workload;

@@ -5,6 +5,7 @@ mod output;
 mod predict;
 mod provision;
 mod simulate;
+mod sweep;
 mod trace;
 
 use clap::{Args, Parser, Subcommand};
@@ -43,6 +44,12 @@ pub enum Command {
     Provision(provision::ProvisionArgs),
     /// Run strategies at objective times and compare their simulated outcomes and regret.
     Compare(compare::CompareArgs),
+    /// Run a parameter sweep (configs/sweeps/*.toml) in parallel to a tidy CSV; resumable, shardable.
+    Sweep(sweep::SweepArgs),
+    /// Combine the outputs of a sharded sweep into the CSV one run would write.
+    Merge(sweep::MergeArgs),
+    /// Grouped statistics (mean/p50/p95 time, deadline-met fraction, cost) of a sweep CSV.
+    Summarize(sweep::SummarizeArgs),
 }
 
 /// What is trained where: workload, platform, epochs. Shared by every job-level command.
@@ -198,5 +205,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Trace(command) => trace::run(&command, &mut out),
         Command::Provision(args) => provision::run(&args, &mut out),
         Command::Compare(args) => compare::run(&args, &mut out),
+        Command::Sweep(args) => sweep::run(&args, &mut out),
+        Command::Merge(args) => sweep::run_merge(&args, &mut out),
+        Command::Summarize(args) => sweep::run_summarize(&args, &mut out),
     }
 }

@@ -1,0 +1,143 @@
+//! `summarize`: grouped statistics of a sweep's (or any tidy) CSV.
+//!
+//! Rows are grouped by the values of the `--by` columns, groups in order of first appearance. Per
+//! group: the row count, mean/p50/p95 of `time_s`, the mean `deadline_met_fraction` (over rows that
+//! have one), and mean/p50 of `cost_usd`. Percentiles are nearest-rank ([`crate::stats::Stats`]).
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::stats::Stats;
+
+#[derive(Default)]
+struct Group {
+    key: Vec<String>,
+    rows: u64,
+    times: Vec<f64>,
+    costs: Vec<f64>,
+    met: Vec<f64>,
+}
+
+fn number(record: &csv::StringRecord, column: Option<usize>) -> Option<f64> {
+    column
+        .and_then(|i| record.get(i))
+        .filter(|v| !v.is_empty())
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+}
+
+/// A named percentile read off [`Stats`].
+type Percentile = (&'static str, fn(&Stats) -> f64);
+
+fn stat(map: &mut Map<String, Value>, name: &str, values: &[f64], percentiles: &[Percentile]) {
+    if values.is_empty() {
+        map.insert(format!("{name}_mean"), Value::Null);
+        for (p, _) in percentiles {
+            map.insert(format!("{name}_{p}"), Value::Null);
+        }
+        return;
+    }
+    let s = Stats::of(values);
+    map.insert(format!("{name}_mean"), s.mean.into());
+    for (p, get) in percentiles {
+        map.insert(format!("{name}_{p}"), get(&s).into());
+    }
+}
+
+/// Grouped statistics of `csv_path`, one JSON object per group (for [`crate::cli::Format`]).
+pub fn summarize(csv_path: &Path, by: &[String]) -> Result<Vec<Value>> {
+    let mut reader = csv::Reader::from_path(csv_path).map_err(|e| Error::Syntax {
+        location: csv_path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let header = reader
+        .headers()
+        .map_err(|e| Error::Syntax {
+            location: csv_path.display().to_string(),
+            message: e.to_string(),
+        })?
+        .clone();
+    let find = |name: &str| header.iter().position(|h| h == name);
+    let keys: Vec<usize> = by
+        .iter()
+        .map(|c| {
+            find(c).ok_or_else(|| {
+                Error::invalid(
+                    "--by",
+                    format!(
+                        "{} has no column `{c}` (columns: {})",
+                        csv_path.display(),
+                        header.iter().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })
+        })
+        .collect::<Result<_>>()?;
+    let (time, cost, met) = (
+        find("time_s"),
+        find("cost_usd"),
+        find("deadline_met_fraction"),
+    );
+    if time.is_none() && cost.is_none() {
+        return Err(Error::invalid(
+            "summarize",
+            format!("{} has neither `time_s` nor `cost_usd`", csv_path.display()),
+        ));
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    let mut index: std::collections::HashMap<Vec<String>, usize> = Default::default();
+    for record in reader.records() {
+        let record = record.map_err(|e| Error::Syntax {
+            location: format!(
+                "{}:{}",
+                csv_path.display(),
+                e.position().map_or(0, |p| p.line())
+            ),
+            message: e.to_string(),
+        })?;
+        let key: Vec<String> = keys
+            .iter()
+            .map(|&i| record.get(i).unwrap_or("").to_string())
+            .collect();
+        let slot = *index.entry(key.clone()).or_insert_with(|| {
+            groups.push(Group {
+                key,
+                ..Group::default()
+            });
+            groups.len() - 1
+        });
+        let g = &mut groups[slot];
+        g.rows += 1;
+        g.times.extend(number(&record, time));
+        g.costs.extend(number(&record, cost));
+        g.met.extend(number(&record, met));
+    }
+    Ok(groups
+        .into_iter()
+        .map(|g| {
+            let mut map = Map::new();
+            for (name, value) in by.iter().zip(&g.key) {
+                map.insert(name.clone(), Value::String(value.clone()));
+            }
+            map.insert("count".into(), g.rows.into());
+            stat(
+                &mut map,
+                "time_s",
+                &g.times,
+                &[("p50", |s| s.p50), ("p95", |s| s.p95)],
+            );
+            map.insert(
+                "deadline_met_fraction".into(),
+                if g.met.is_empty() {
+                    Value::Null
+                } else {
+                    (g.met.iter().sum::<f64>() / g.met.len() as f64).into()
+                },
+            );
+            stat(&mut map, "cost_usd", &g.costs, &[("p50", |s| s.p50)]);
+            Value::Object(map)
+        })
+        .collect())
+}

@@ -1,0 +1,304 @@
+//! Sweeps: byte-identical CSVs for any thread count, sharding (after merge) and interruption
+//! (after resume); refusal to clobber; summaries computed by hand; clear errors.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{expect_user_error, lambdasim, scratch, stderr, words};
+
+const SMALL: &str = r#"
+name = "small"
+seed = 3
+[base]
+workload = "mobilenet"
+epochs = 0.2
+[axes]
+functions = [2, 4, 8]
+memory = { from = 1728, to = 3008, step = 320 }
+seed = { from = 1, to = 3 }
+"#;
+
+fn write_config(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn sweep(config: &str, out: &Path, extra: &str) -> String {
+    let line = format!("sweep {config} --out {} -q {extra}", out.display());
+    let run = lambdasim(&words(&line));
+    assert!(run.status.success(), "{line}: {}", stderr(&run));
+    String::from_utf8(run.stdout).unwrap()
+}
+
+fn csv(out: &Path) -> Vec<u8> {
+    std::fs::read(out.join("points.csv")).unwrap()
+}
+
+#[test]
+fn output_is_identical_for_threads_shards_and_interruptions() {
+    let dir = scratch("sweep-identical");
+    let config = write_config(&dir, "small.toml", SMALL);
+    let one = dir.join("one");
+    sweep(&config, &one, "--threads 1");
+    let reference = csv(&one);
+    let text = String::from_utf8(reference.clone()).unwrap();
+    assert_eq!(text.lines().count(), 1 + 45);
+    assert!(
+        text.starts_with("point,functions,memory,seed,seed,feasible,plan_functions")
+            || text.starts_with("point,functions,memory,seed,")
+    );
+    // Threads.
+    let two = dir.join("two");
+    sweep(&config, &two, "--threads 2");
+    assert_eq!(csv(&two), reference, "--threads 2 differs from --threads 1");
+    // Shards, merged.
+    let mut shard_dirs = Vec::new();
+    for i in 0..3 {
+        let d = dir.join(format!("shard{i}"));
+        sweep(&config, &d, &format!("--shard {i}/3"));
+        shard_dirs.push(d);
+    }
+    let merged = dir.join("merged.csv");
+    let mut line = format!("merge --out {}", merged.display());
+    for d in shard_dirs.iter().rev() {
+        line.push_str(&format!(" {}", d.display()));
+    }
+    let run = lambdasim(&words(&line));
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert_eq!(
+        std::fs::read(&merged).unwrap(),
+        reference,
+        "3 merged shards differ from one run"
+    );
+    // Interrupted after 10 and 30 points, then resumed.
+    let stop = dir.join("stop");
+    let said = sweep(&config, &stop, "--limit 10");
+    assert!(said.contains("interrupted"), "{said}");
+    assert!(
+        !stop.join("points.csv").exists(),
+        "no final CSV before the sweep completes"
+    );
+    sweep(&config, &stop, "--resume --limit 20");
+    sweep(&config, &stop, "--resume");
+    assert_eq!(csv(&stop), reference, "interrupted-then-resumed differs");
+    assert!(!stop.join("progress.json").exists());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stop.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["status"], "complete");
+    assert_eq!(manifest["points_total"], 45);
+    assert_eq!(manifest["seed"], 3);
+    assert_eq!(manifest["lambdasim_version"], env!("CARGO_PKG_VERSION"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_same_bytes() {
+    let dir = scratch("sweep-kill");
+    // About 2,000 jobs of 32-64 functions: seconds on one thread, so the kill lands mid-run.
+    let text = "name = \"big\"\n[base]\nworkload = \"resnet50\"\nepochs = 1\ncheckpoint = true\n[axes]\nfunctions = [32, 48, 64]\nmemory = { from = 2432, to = 3008, step = 64 }\nseed = { from = 1, to = 70 }\n";
+    let config = write_config(&dir, "big.toml", text);
+    let full = dir.join("full");
+    sweep(&config, &full, "");
+    let killed = dir.join("killed");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lambdasim"))
+        .args(words(&format!(
+            "sweep {config} --out {} -q --threads 1",
+            killed.display()
+        )))
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        !killed.join("points.csv").exists(),
+        "the sweep finished before the kill; make it bigger so the test interrupts it"
+    );
+    sweep(&config, &killed, "--resume");
+    assert_eq!(csv(&killed), csv(&full));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn refuses_to_clobber_and_checks_what_it_resumes() {
+    let dir = scratch("sweep-clobber");
+    let config = write_config(&dir, "small.toml", SMALL);
+    let out = dir.join("out");
+    sweep(&config, &out, "--limit 5");
+    let o = out.display().to_string();
+    expect_user_error(
+        &words(&format!("sweep {config} --out {o}")),
+        &["interrupted sweep", "--resume"],
+    );
+    let other = write_config(&dir, "other.toml", &SMALL.replace("seed = 3", "seed = 4"));
+    expect_user_error(
+        &words(&format!("sweep {other} --out {o} --resume")),
+        &["another configuration"],
+    );
+    sweep(&config, &out, "--resume");
+    expect_user_error(
+        &words(&format!("sweep {config} --out {o}")),
+        &["already holds a complete sweep", "--force"],
+    );
+    sweep(&config, &out, "--force");
+    expect_user_error(
+        &words(&format!("sweep {config} --out {o} --shard 3/3")),
+        &["--shard"],
+    );
+    let bad = write_config(&dir, "bad.toml", &SMALL.replace("step = 320", "step = 100"));
+    expect_user_error(
+        &words(&format!("sweep {bad} --out {o}-bad")),
+        &["bad.toml", "memory=1828", "multiples of 64"],
+    );
+    let typo = write_config(
+        &dir,
+        "typo.toml",
+        &SMALL.replace("functions = [2, 4, 8]", "function = [2, 4, 8]"),
+    );
+    expect_user_error(
+        &words(&format!("sweep {typo}")),
+        &["typo.toml", "field `axes.function`"],
+    );
+    expect_user_error(
+        &words(&format!("merge --out {o}/m.csv {o} {o}")),
+        &["shards 0..1 exactly once"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn points_equal_simulate_and_summaries_are_right() {
+    let dir = scratch("sweep-summary");
+    // A point with an explicit seed and one replica is `simulate --replicas 1 --seed S`.
+    let config = write_config(
+        &dir,
+        "s.toml",
+        "name = \"s\"\n[base]\nworkload = \"resnet50\"\nfunctions = 8\nepochs = 0.3\n[axes]\nmemory = [2432, 3008]\nseed = [11, 12]\n[filter]\nskip_below_min_memory = true\n",
+    );
+    let out = dir.join("out");
+    sweep(&config, &out, "");
+    let text = String::from_utf8(csv(&out)).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 4);
+    let row = &rows[3]; // memory 3008, seed 12
+    assert_eq!(&row[col("memory")], "3008");
+    let sim = lambdasim(&words(
+        "simulate -w resnet50 -n 8 -m 3008 -e 0.3 --seed 12 --replicas 1 -f json",
+    ));
+    let json: serde_json::Value = serde_json::from_slice(&sim.stdout).unwrap();
+    let time: f64 = row[col("time_s")].parse().unwrap();
+    assert_eq!(time, json["time_s"]["mean"].as_f64().unwrap());
+    // summarize --by memory: two rows, counts and means by hand.
+    let run = lambdasim(&words(&format!(
+        "summarize {} --by memory -f json",
+        out.join("points.csv").display()
+    )));
+    assert!(run.status.success(), "{}", stderr(&run));
+    let groups: Vec<serde_json::Value> = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(groups.len(), 2);
+    for (g, memory) in groups.iter().zip(["2432", "3008"]) {
+        assert_eq!(g["memory"], memory);
+        assert_eq!(g["count"], 2);
+        let times: Vec<f64> = rows
+            .iter()
+            .filter(|r| &r[col("memory")] == memory)
+            .map(|r| r[col("time_s")].parse().unwrap())
+            .collect();
+        let mean = (times[0] + times[1]) / 2.0;
+        assert!((g["time_s_mean"].as_f64().unwrap() - mean).abs() < 1e-9);
+        assert_eq!(g["time_s_p95"].as_f64().unwrap(), times[0].max(times[1]));
+        assert_eq!(g["time_s_p50"].as_f64().unwrap(), times[0].min(times[1]));
+    }
+    expect_user_error(
+        &words(&format!(
+            "summarize {} --by colour",
+            out.join("points.csv").display()
+        )),
+        &["no column `colour`"],
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn strategies_and_filters_are_axes() {
+    let dir = scratch("sweep-strategies");
+    let config = write_config(
+        &dir,
+        "st.toml",
+        "name = \"st\"\n[base]\nworkload = \"mobilenet\"\nepochs = 0.5\nreplicas = 3\njitter = \"none\"\n[axes]\nstrategy = [\"lambdadnn\", \"naive{min=2,max=2}\"]\ndeadline = [20, 120]\n",
+    );
+    let out = dir.join("out");
+    sweep(&config, &out, "");
+    let text = String::from_utf8(csv(&out)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5);
+    assert!(
+        lines[1].contains("lambdadnn,20,") && lines[1].contains(",false,"),
+        "20 s is infeasible for λDNN: {}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("lambdadnn,120,") && lines[2].contains(",true,"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[4].contains("naive{min=2,max=2}\",120,"),
+        "{}",
+        lines[4]
+    );
+    // Platform fields are axes too: a slower PS link slows a PS-bound job.
+    let links = write_config(
+        &dir,
+        "l.toml",
+        "name = \"l\"\n[base]\nworkload = \"mobilenet\"\nfunctions = 16\nmemory = 3008\nepochs = 0.2\nideal = true\n[axes]\nplatform.network.ps_bandwidth_mb_per_s = [300, 1200]\n",
+    );
+    let out = dir.join("l");
+    sweep(&links, &out, "");
+    let text = String::from_utf8(csv(&out)).unwrap();
+    let times: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(11).unwrap().parse().unwrap()) // time_s
+        .collect();
+    assert!(
+        text.starts_with("point,platform.network.ps_bandwidth_mb_per_s,seed,"),
+        "{text}"
+    );
+    assert!(times[0] > times[1] * 1.5, "{times:?}");
+    // The filter drops the memories ResNet50 cannot use.
+    let filtered = write_config(
+        &dir,
+        "f.toml",
+        "name = \"f\"\n[base]\nworkload = \"resnet50\"\nfunctions = 2\nepochs = 0.1\n[axes]\nmemory = { from = 2048, to = 3008, step = 64 }\n[filter]\nskip_below_min_memory = true\n",
+    );
+    let out = dir.join("f");
+    sweep(&filtered, &out, "");
+    assert_eq!(
+        String::from_utf8(csv(&out)).unwrap().lines().count(),
+        1 + 10
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn shipped_sweeps_parse_and_count() {
+    for (file, points) in [
+        ("fig2-mobilenet.toml", 168u64),
+        ("fig4-batch.toml", 180),
+        ("large-resnet50.toml", 102_400),
+        ("bench-resnet50.toml", 10_240),
+        ("strategies-mobilenet.toml", 56),
+    ] {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("configs/sweeps")
+            .join(file);
+        let config = lambdasim::sweep::SweepConfig::load(path.to_str().unwrap()).unwrap();
+        assert_eq!(config.raw_points(), points, "{file}");
+    }
+}
