@@ -52,7 +52,7 @@ pub const OUTCOME_COLUMNS: [&str; 14] = [
 ];
 
 /// How to run a sweep.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct SweepOptions {
     /// Output directory (`None`: `results/<name>[/shard-i-of-N]`).
     pub out: Option<PathBuf>,
@@ -68,6 +68,21 @@ pub struct SweepOptions {
     pub limit: Option<u64>,
     /// Print progress to stderr.
     pub progress: bool,
+}
+
+impl Default for SweepOptions {
+    /// The whole sweep, all cores, default output directory, no progress output.
+    fn default() -> Self {
+        SweepOptions {
+            out: None,
+            threads: None,
+            shard: (0, 1),
+            resume: false,
+            force: false,
+            limit: None,
+            progress: false,
+        }
+    }
 }
 
 /// Which block of points a shard covers.
