@@ -60,11 +60,13 @@ pub struct SharedLink {
     flows: VecDeque<Pending>,
     /// Active flows `N` (entries may stand for several).
     active: usize,
-    /// `min(cap, capacity / N)` and its reciprocal, recomputed lazily after flows come and go
-    /// (`rate_stale`), so a burst of starts at one instant costs one division.
+    /// `min(cap, capacity / N)` and its reciprocal, refreshed lazily after flows come and go
+    /// (`rate_stale`) from `rates`, a table by `N` filled on first use, so the steady state
+    /// divides nothing.
     rate_mb_per_s: f64,
     seconds_per_mb: f64,
     rate_stale: bool,
+    rates: Vec<(f64, f64)>,
 }
 
 impl SharedLink {
@@ -80,14 +82,19 @@ impl SharedLink {
             rate_mb_per_s: flow_cap_mb_per_s.min(capacity_mb_per_s),
             seconds_per_mb: 1.0 / flow_cap_mb_per_s.min(capacity_mb_per_s),
             rate_stale: false,
+            rates: Vec::new(),
         }
     }
 
     fn refresh_rate(&mut self) {
         if self.rate_stale {
-            let n = self.active.max(1) as f64;
-            self.rate_mb_per_s = self.flow_cap_mb_per_s.min(self.capacity_mb_per_s / n);
-            self.seconds_per_mb = 1.0 / self.rate_mb_per_s;
+            let n = self.active.max(1);
+            while self.rates.len() <= n {
+                let flows = self.rates.len().max(1) as f64;
+                let rate = self.flow_cap_mb_per_s.min(self.capacity_mb_per_s / flows);
+                self.rates.push((rate, 1.0 / rate));
+            }
+            (self.rate_mb_per_s, self.seconds_per_mb) = self.rates[n];
             self.rate_stale = false;
         }
     }
