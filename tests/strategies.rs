@@ -93,15 +93,9 @@ fn lambdadnn_matches_brute_force_where_its_early_break_is_exact() {
         let w = Workload::load(name).unwrap();
         for deadline in deadlines {
             let r = request(&w, &platform, deadline, epochs, &sim);
+            let brute_force = |cost| brute_force(&w, &platform, deadline, epochs, n_upper, cost);
             // Functions-only cost: the first feasible n per memory is the cheapest, so the plans agree.
-            let brute = brute_force(
-                &w,
-                &platform,
-                deadline,
-                epochs,
-                n_upper,
-                CostModel::FunctionsOnly,
-            );
+            let brute = brute_force(CostModel::FunctionsOnly);
             let alg = decide("lambdadnn", &r, CostModel::FunctionsOnly);
             match (brute, alg) {
                 (None, None) => {}
@@ -116,14 +110,7 @@ fn lambdadnn_matches_brute_force_where_its_early_break_is_exact() {
             }
             // Functions + PS: the exhaustive option equals brute force; the early break can cost
             // more (measured here, documented in the README).
-            let brute = brute_force(
-                &w,
-                &platform,
-                deadline,
-                epochs,
-                n_upper,
-                CostModel::FunctionsPlusPs,
-            );
+            let brute = brute_force(CostModel::FunctionsPlusPs);
             let exhaustive = decide("lambdadnn{exhaustive=true}", &r, CostModel::FunctionsPlusPs);
             let early = decide("lambdadnn", &r, CostModel::FunctionsPlusPs);
             assert_eq!(brute.is_some(), exhaustive.is_some());

@@ -122,6 +122,21 @@ fn flag(params: &[(&str, &Scalar)], name: &str) -> bool {
     )
 }
 
+/// A named choice parsed with the same names and error as the command line's flag.
+fn choice<T: clap::ValueEnum>(name: &str, value: &str) -> Result<T> {
+    T::from_str(value, false).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|p| p.get_name().to_string())
+            .collect();
+        Error::invalid(
+            name,
+            format!("`{value}` is not one of {}", names.join(", ")),
+        )
+    })
+}
+
 /// Reads a whole-number parameter that must fit `u32` and be at least `min`.
 fn whole(params: &[(&str, &Scalar)], name: &str, min: i64) -> Result<Option<u32>> {
     match params.iter().rev().find(|(k, _)| *k == name) {
@@ -239,26 +254,8 @@ impl Resolver {
             &self.worlds,
             format!("{cpu}|{jitter}|{network}|{ideal}"),
             || {
-                let cpu = match cpu {
-                    "cfs" => CpuMode::Cfs,
-                    "fluid" => CpuMode::Fluid,
-                    other => {
-                        return Err(Error::invalid(
-                            "cpu",
-                            format!("`{other}` is not fluid or cfs"),
-                        ));
-                    }
-                };
-                let network = match network {
-                    "fast" => NetworkModel::Fast,
-                    "reference" => NetworkModel::Reference,
-                    other => {
-                        return Err(Error::invalid(
-                            "network",
-                            format!("`{other}` is not fast or reference"),
-                        ));
-                    }
-                };
+                let cpu: CpuMode = choice("cpu", cpu)?;
+                let network: NetworkModel = choice("network", network)?;
                 let assumptions = if ideal {
                     Assumptions::ideal()
                 } else {
@@ -280,16 +277,7 @@ impl Resolver {
         }
         let cost = text(params, "cost_model", "functions+ps");
         cached(&self.strategies, format!("{spec}|{cost}"), || {
-            let cost_model = match cost {
-                "functions+ps" => CostModel::FunctionsPlusPs,
-                "functions-only" => CostModel::FunctionsOnly,
-                other => {
-                    return Err(Error::invalid(
-                        "cost_model",
-                        format!("`{other}` is not functions+ps or functions-only"),
-                    ));
-                }
-            };
+            let cost_model: CostModel = choice("cost_model", cost)?;
             let strategy: Arc<dyn Strategy> = Arc::from(parse_strategy(
                 "strategy",
                 spec,
@@ -385,7 +373,11 @@ pub fn point_error(config: &SweepConfig, raw: u64, e: Error) -> Error {
         .collect();
     Error::Syntax {
         location: config.source.location.clone(),
-        message: format!("point with {}: {e}", described.join(", ")),
+        message: if described.is_empty() {
+            format!("{e}")
+        } else {
+            format!("point with {}: {e}", described.join(", "))
+        },
     }
 }
 
