@@ -5,6 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use lambdasim::evaluate::Parallelism;
 use lambdasim::platform::Platform;
 use lambdasim::strategy::{Request, StrategyDefaults, parse_strategy};
 use lambdasim::training::SimOptions;
@@ -13,6 +14,7 @@ use lambdasim::workload::Workload;
 fn lambdadnn_search(c: &mut Criterion) {
     let workload = Workload::load("mobilenet").expect("shipped workload");
     let sim = SimOptions::default();
+    let parallel = Parallelism::sequential();
     let mut group = c.benchmark_group("lambdadnn");
     for (platform_name, spec) in [
         ("aws-2020", "lambdadnn"),
@@ -21,7 +23,7 @@ fn lambdadnn_search(c: &mut Criterion) {
     ] {
         let platform = Platform::load(platform_name).expect("shipped platform");
         let strategy =
-            parse_strategy("bench", spec, StrategyDefaults::default()).expect("valid spec");
+            parse_strategy("bench", spec, &StrategyDefaults::default()).expect("valid spec");
         let request = Request {
             workload: &workload,
             platform: &platform,
@@ -29,7 +31,7 @@ fn lambdadnn_search(c: &mut Criterion) {
             epochs: 6.0,
             seed: 1,
             sim: &sim,
-            threads: None,
+            parallel: &parallel,
         };
         group.bench_function(
             format!("mobilenet_6epochs_1200s_{platform_name}_{spec}"),

@@ -5,9 +5,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use lambdasim::evaluate::{Parallelism, Scenario, Subject, evaluate};
 use lambdasim::plan::Plan;
 use lambdasim::platform::Platform;
-use lambdasim::training::{Assumptions, ReplicaOptions, SimOptions, run_replicas, simulate};
+use lambdasim::training::{Assumptions, SimOptions, simulate};
 use lambdasim::workload::Workload;
 
 fn resnet50_job(c: &mut Criterion) {
@@ -38,7 +39,7 @@ fn resnet50_job(c: &mut Criterion) {
     group.finish();
 }
 
-/// `simulate --replicas 1000` for the same plan with the default (PAI straggler) jitter: reports
+/// `simulate --replicas 1000` for the same plan in the default world, through the evaluation layer: reports
 /// replicas per second; the time per iteration is the time for all 1,000.
 fn resnet50_replicas(c: &mut Criterion) {
     let workload = Workload::load("resnet50").expect("shipped workload");
@@ -47,19 +48,21 @@ fn resnet50_replicas(c: &mut Criterion) {
     let options = SimOptions::default();
     let mut group = c.benchmark_group("replicas");
     group.sample_size(20);
+    let scenario = Scenario {
+        workload: &workload,
+        platform: &platform,
+        epochs: 1.0,
+        deadline_s: Some(600.0),
+        sim: &options,
+    };
     for threads in [1, 2] {
-        let request = ReplicaOptions {
-            replicas: 1000,
-            deadline_s: Some(600.0),
-            threads: Some(threads),
-        };
+        let parallel = Parallelism::threads(Some(threads)).expect("a pool");
         group.throughput(Throughput::Elements(1000));
         group.bench_function(
             format!("resnet50_8x3008_1000_replicas_{threads}_threads"),
             |b| {
                 b.iter(|| {
-                    run_replicas(&workload, &platform, &plan, 1.0, &options, &request)
-                        .expect("valid plan")
+                    evaluate(&scenario, Subject::Plan(plan), 1000, &parallel).expect("valid plan")
                 })
             },
         );

@@ -26,17 +26,23 @@
 
 pub mod analytic;
 pub mod atomic;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod evaluate;
+pub mod fingerprint;
 pub mod network;
 pub mod plan;
 pub mod platform;
+pub mod point;
+pub mod record;
 pub mod rng;
 pub mod stats;
 pub mod strategy;
 pub mod sweep;
+pub mod synth;
 pub mod trace;
 pub mod training;
 pub mod workload;

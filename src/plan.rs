@@ -49,11 +49,18 @@ impl Plan {
     }
 
     /// Fails unless the platform offers this memory, the workload fits in it, and every count is
-    /// positive. Errors name the flag a user would change.
+    /// positive. Errors name the plan parameter a user would change.
     pub fn validate(&self, workload: &Workload, platform: &Platform) -> Result<()> {
+        self.validate_on(platform)?;
+        workload.check_memory(self.memory_mb)
+    }
+
+    /// Fails unless the platform offers this memory and every count is positive (whether the
+    /// workload fits in the memory is not checked: a job that does not fit runs out of memory).
+    pub fn validate_on(&self, platform: &Platform) -> Result<()> {
         if self.functions == 0 || self.functions > MAX_FUNCTIONS {
             return Err(Error::invalid(
-                "--functions",
+                "functions",
                 format!(
                     "must lie between 1 and {MAX_FUNCTIONS}, got {}",
                     self.functions
@@ -61,16 +68,15 @@ impl Plan {
             ));
         }
         if self.local_batch == 0 {
-            return Err(Error::invalid("--local-batch", "must be at least 1, got 0"));
+            return Err(Error::invalid("local_batch", "must be at least 1, got 0"));
         }
         if self.parameter_servers == 0 {
             return Err(Error::invalid(
-                "--parameter-servers",
+                "parameter_servers",
                 "must be at least 1, got 0",
             ));
         }
-        platform.check_memory(self.memory_mb)?;
-        workload.check_memory(self.memory_mb)
+        platform.check_memory(self.memory_mb)
     }
 }
 
@@ -80,7 +86,7 @@ pub fn check_epoch_count(epochs: f64) -> Result<f64> {
         Ok(epochs)
     } else {
         Err(Error::invalid(
-            "--epochs",
+            "epochs",
             format!("must be a positive finite number, got {epochs}"),
         ))
     }
@@ -93,7 +99,7 @@ pub fn check_epochs(workload: &Workload, plan: &Plan, epochs: f64) -> Result<f64
     let iterations = workload.training_samples as f64 * epochs / plan.global_batch().max(1) as f64;
     if iterations > MAX_ITERATIONS as f64 {
         return Err(Error::invalid(
-            "--epochs",
+            "epochs",
             format!(
                 "{epochs} epochs need {iterations:.0} iterations with a global batch of {}; at most {MAX_ITERATIONS} are simulated",
                 plan.global_batch()

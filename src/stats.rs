@@ -22,6 +22,16 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// The statistics of nothing: every field NaN (`null` in JSON).
+    pub const EMPTY: Stats = Stats {
+        mean: f64::NAN,
+        p50: f64::NAN,
+        p95: f64::NAN,
+        p99: f64::NAN,
+        min: f64::NAN,
+        max: f64::NAN,
+    };
+
     /// Statistics of `values` (at least one).
     pub fn of(values: &[f64]) -> Stats {
         let mut sorted = values.to_vec();

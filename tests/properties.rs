@@ -1,12 +1,13 @@
 //! Property and closed-form tests of whole training jobs: monotonicity, accounting identities,
 //! determinism, equality of the two network implementations, timeouts, costs by hand.
 
+use lambdasim::evaluate::{Parallelism, Scenario, Subject, evaluate};
 use lambdasim::network::NetworkModel;
 use lambdasim::plan::Plan;
 use lambdasim::platform::Platform;
 use lambdasim::platform::cpu::CpuMode;
 use lambdasim::training::{
-    Assumptions, Jitter, Outcome, ReplicaOptions, SimOptions, Status, run_replicas, simulate,
+    Assumptions, Jitter, Outcome, SimOptions, Status, TimelineRecorder, simulate, simulate_observed,
 };
 use lambdasim::workload::Workload;
 
@@ -263,30 +264,37 @@ fn aggregation_time_adds_per_iteration() {
     );
 }
 
+/// The summary of 40 replicas of `plan` (0.2 epochs) against `deadline_s`, on two threads.
+fn replicas(
+    w: &Workload,
+    p: &Platform,
+    plan: &Plan,
+    sim: &SimOptions,
+    deadline_s: Option<f64>,
+) -> lambdasim::evaluate::Summary {
+    let scenario = Scenario {
+        workload: w,
+        platform: p,
+        epochs: 0.2,
+        deadline_s,
+        sim,
+    };
+    let parallel = Parallelism::threads(Some(2)).unwrap();
+    evaluate(&scenario, Subject::Plan(*plan), 40, &parallel).unwrap()
+}
+
 #[test]
 fn replicas_spread_only_with_randomness_and_deadlines_are_monotone() {
     let (mobilenet, _, platform) = load();
     let plan = Plan::with_default_batch(&mobilenet, 8, 2048);
-    let request = |deadline_s| ReplicaOptions {
-        replicas: 40,
-        deadline_s,
-        threads: Some(2),
-    };
     // Fluid CPU without jitter: every replica is the same job.
-    let steady = run_replicas(
-        &mobilenet,
-        &platform,
-        &plan,
-        0.2,
-        &options(CpuMode::Fluid, "none", 1),
-        &request(None),
-    )
-    .unwrap();
+    let fluid = options(CpuMode::Fluid, "none", 1);
+    let steady = replicas(&mobilenet, &platform, &plan, &fluid, None);
     assert_eq!(steady.time_s.min, steady.time_s.max);
     assert_eq!(steady.deadline_met_fraction, 1.0);
     // Stragglers spread the replicas; a later deadline is met at least as often.
     let pai = options(CpuMode::Cfs, "pai", 1);
-    let spread = run_replicas(&mobilenet, &platform, &plan, 0.2, &pai, &request(None)).unwrap();
+    let spread = replicas(&mobilenet, &platform, &plan, &pai, None);
     assert!(spread.time_s.p99 > spread.time_s.p50 && spread.time_s.p50 > spread.time_s.min);
     assert!(spread.time_s.mean > steady.time_s.mean);
     let mut last = 0.0;
@@ -296,20 +304,143 @@ fn replicas_spread_only_with_randomness_and_deadlines_are_monotone() {
         spread.time_s.p95,
         spread.time_s.max,
     ] {
-        let met = run_replicas(
-            &mobilenet,
-            &platform,
-            &plan,
-            0.2,
-            &pai,
-            &request(Some(deadline)),
-        )
-        .unwrap()
-        .deadline_met_fraction;
-        assert!(met >= last);
-        last = met;
+        let met = replicas(&mobilenet, &platform, &plan, &pai, Some(deadline));
+        assert!(met.deadline_met_fraction >= last);
+        assert!(met.deadline_met_low <= met.deadline_met_fraction);
+        assert!(met.deadline_met_high >= met.deadline_met_fraction);
+        last = met.deadline_met_fraction;
     }
     assert_eq!(last, 1.0);
+}
+
+#[test]
+fn no_run_beats_its_proven_lower_bound() {
+    // Random plans, worlds and seeds: the simulated time of a completed run is at least the
+    // bound on completion, and every run's time and cost at least the bounds for any outcome.
+    use lambdasim::training::lower_bound;
+    use rand::RngExt;
+    let (mobilenet, resnet, platform) = load();
+    let espcn = Workload::load("espcn").unwrap();
+    let onedcnn = Workload::load("1dcnn").unwrap();
+    let workloads = [&mobilenet, &resnet, &espcn, &onedcnn];
+    let worlds = [
+        options(CpuMode::Cfs, "pai", 0),
+        options(CpuMode::Fluid, "lognormal{cv=0.3}", 0),
+        options(CpuMode::Cfs, "none", 0),
+        options(CpuMode::Cfs, "straggler{cv=0.2,p=0.3}", 0),
+    ];
+    let mut rng = lambdasim::rng::stream(77, 0);
+    let mut checked = 0;
+    for case in 0..120u64 {
+        let w = workloads[rng.random_range(0..workloads.len())];
+        let n = rng.random_range(1..=20u32);
+        let grid: Vec<u32> = platform
+            .memory_grid_from(w.min_memory_mb.saturating_sub(256))
+            .collect();
+        let memory = grid[rng.random_range(0..grid.len())];
+        let mut plan = Plan::with_default_batch(w, n, memory);
+        plan.local_batch = [
+            plan.local_batch,
+            plan.local_batch * 2,
+            (plan.local_batch / 2).max(1),
+        ][rng.random_range(0..3)];
+        plan.checkpoint = rng.random::<f64>() < 0.5;
+        let sim = SimOptions {
+            seed: case,
+            ..worlds[rng.random_range(0..worlds.len())].clone()
+        };
+        let epochs = [0.05, 0.2, 1.0][rng.random_range(0..3)];
+        let Ok(outcome) = simulate(w, &platform, &plan, epochs, &sim) else {
+            continue;
+        };
+        let bound = lower_bound(w, &platform, &plan, epochs, &sim).unwrap();
+        let label = format!(
+            "{} {plan:?} {epochs} {}",
+            w.name,
+            sim.assumptions.jitter.spec()
+        );
+        assert!(
+            outcome.time_s >= bound.time_s,
+            "{label}: {} < {}",
+            outcome.time_s,
+            bound.time_s
+        );
+        assert!(
+            outcome.cost_usd >= bound.cost_usd,
+            "{label}: {} < {}",
+            outcome.cost_usd,
+            bound.cost_usd
+        );
+        if outcome.status == Status::Completed {
+            assert!(outcome.time_s >= bound.completion_time_s, "{label}");
+            // Without variation the bound is tight enough to prune with: within 10% of the run
+            // (it leaves out only CFS phase effects, checkpoints and nanosecond rounding).
+            if sim.assumptions.jitter == Jitter::None && outcome.checkpoints == 0 {
+                assert!(
+                    bound.completion_time_s > 0.9 * outcome.time_s,
+                    "{label}: {} vs {}",
+                    bound.completion_time_s,
+                    outcome.time_s
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 100, "{checked}");
+}
+
+#[test]
+fn out_of_memory_is_an_outcome_of_the_job() {
+    // ResNet50 needs 2432 MB: at 1024 MB the functions cold-start, import the framework, and die
+    // when they allocate the model. The job reports it, with what it spent.
+    let (_, resnet, platform) = load();
+    let plan = Plan::with_default_batch(&resnet, 4, 1024);
+    let o = simulate(
+        &resnet,
+        &platform,
+        &plan,
+        1.0,
+        &options(CpuMode::Fluid, "none", 1),
+    )
+    .unwrap();
+    assert_eq!(o.status, Status::OutOfMemory);
+    assert_eq!(o.iterations_completed, 0);
+    // 0.4 s sandbox + 4.6 CPU-s of import at 1024/1792 of a vCPU.
+    let expected = 0.4 + 4.6 * 1792.0 / 1024.0;
+    assert!((o.time_s - expected).abs() < 1e-6, "{}", o.time_s);
+    assert_eq!(o.invocations, 4);
+    assert_eq!(o.cost_breakdown_usd.s3, 0.0);
+    assert!(o.cost_breakdown_usd.functions > 0.0);
+}
+
+#[test]
+fn stepping_a_job_event_by_event_equals_running_it() {
+    use lambdasim::training::TrainingJob;
+    let (mobilenet, _, platform) = load();
+    let plan = Plan {
+        checkpoint: true,
+        ..Plan::with_default_batch(&mobilenet, 6, 2048)
+    };
+    let sim = options(CpuMode::Cfs, "pai", 3);
+    let whole = simulate(&mobilenet, &platform, &plan, 0.3, &sim).unwrap();
+    let mut job = TrainingJob::new(&mobilenet, &platform, &plan, 0.3, &sim).unwrap();
+    let mut last = lambdasim::engine::SimTime::ZERO;
+    let mut steps = 0u64;
+    while let Some(at) = job.step().unwrap() {
+        assert!(at >= last, "time runs forward");
+        assert_eq!(job.now(), at);
+        last = at;
+        steps += 1;
+        assert!(job.iterations_completed() <= job.iterations());
+    }
+    assert!(job.is_finished());
+    assert_eq!(job.next_event_time(), None);
+    assert_eq!(steps, whole.events);
+    let stepped = job.finish();
+    assert_eq!(
+        serde_json::to_string(&stepped).unwrap(),
+        serde_json::to_string(&whole).unwrap()
+    );
 }
 
 #[test]
@@ -322,11 +453,9 @@ fn checkpointing_survives_the_timeout_at_an_exact_cost_in_time() {
     let dies = simulate(&resnet, &platform, &plan, 1.0, &fluid).unwrap();
     assert_eq!(dies.status, Status::TimedOut);
     plan.checkpoint = true;
-    let timeline = SimOptions {
-        record_timeline: true,
-        ..fluid.clone()
-    };
-    let survives = simulate(&resnet, &platform, &plan, 1.0, &timeline).unwrap();
+    let mut timeline = TimelineRecorder::new();
+    let survives =
+        simulate_observed(&resnet, &platform, &plan, 1.0, &fluid, Some(&mut timeline)).unwrap();
     assert_eq!(survives.status, Status::Completed);
     let unlimited = SimOptions {
         assumptions: Assumptions {
@@ -360,8 +489,8 @@ fn checkpointing_survives_the_timeout_at_an_exact_cost_in_time() {
     );
     assert!((survives.time_breakdown_s.checkpoint - f64::from(c) * overhead).abs() < 1e-6);
     // The dip: the iteration that spans a relaunch takes one overhead longer than its neighbours.
-    let durations: Vec<f64> = survives
-        .timeline
+    let durations: Vec<f64> = timeline
+        .records()
         .windows(2)
         .map(|w| (w[1].end.saturating_sub(w[0].end)).as_secs_f64())
         .collect();

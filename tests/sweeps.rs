@@ -36,6 +36,23 @@ fn csv(out: &Path) -> Vec<u8> {
     std::fs::read(out.join("points.csv")).unwrap()
 }
 
+/// The rows of `out/points.csv` as column -> value maps.
+fn table(out: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(out.join("points.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            header
+                .iter()
+                .zip(r.iter())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
 #[test]
 fn output_is_identical_for_threads_shards_and_interruptions() {
     let dir = scratch("sweep-identical");
@@ -45,10 +62,26 @@ fn output_is_identical_for_threads_shards_and_interruptions() {
     let reference = csv(&one);
     let text = String::from_utf8(reference.clone()).unwrap();
     assert_eq!(text.lines().count(), 1 + 45);
+    // The axes, then the effective settings (axes not repeated), then the summary; `seed` is an
+    // axis here, so it has one column, not two.
+    let header = text.lines().next().unwrap();
     assert!(
-        text.starts_with("point,functions,memory,seed,seed,feasible,plan_functions")
-            || text.starts_with("point,functions,memory,seed,")
+        header.starts_with("point,functions,memory,seed,workload,platform,epochs,local_batch,"),
+        "{header}"
     );
+    assert_eq!(
+        header.split(',').filter(|c| *c == "seed").count(),
+        1,
+        "{header}"
+    );
+    for column in [
+        ",replicas,feasible,plan_functions,",
+        ",time_s.mean,time_s.p50,time_s.p95,time_s.p99,time_s.min,time_s.max,",
+        ",deadline_met_fraction,deadline_met_low,deadline_met_high,",
+        ",reason,time_s,time_p95_s,cost_usd",
+    ] {
+        assert!(header.contains(column), "{header}");
+    }
     // Threads.
     let two = dir.join("two");
     sweep(&config, &two, "--threads 2");
@@ -130,7 +163,7 @@ fn refuses_to_clobber_and_checks_what_it_resumes() {
     let o = out.display().to_string();
     expect_user_error(
         &words(&format!("sweep {config} --out {o}")),
-        &["interrupted sweep", "--resume"],
+        &["--out", "interrupted sweep", "resume continues it"],
     );
     let other = write_config(&dir, "other.toml", &SMALL.replace("seed = 3", "seed = 4"));
     expect_user_error(
@@ -138,9 +171,19 @@ fn refuses_to_clobber_and_checks_what_it_resumes() {
         &["another configuration"],
     );
     sweep(&config, &out, "--resume");
+    let complete = csv(&out);
     expect_user_error(
         &words(&format!("sweep {config} --out {o}")),
-        &["already holds a complete sweep", "--force"],
+        &["already holds a complete sweep", "force starts over"],
+    );
+    // Resuming the complete sweep of the same configuration is a successful no-op (a requeued
+    // batch task that had already finished); of another configuration it is refused.
+    let said = sweep(&config, &out, "--resume");
+    assert!(said.contains("already complete"), "{said}");
+    assert_eq!(csv(&out), complete);
+    expect_user_error(
+        &words(&format!("sweep {other} --out {o} --resume")),
+        &["already holds a complete sweep of another configuration"],
     );
     sweep(&config, &out, "--force");
     expect_user_error(
@@ -150,7 +193,7 @@ fn refuses_to_clobber_and_checks_what_it_resumes() {
     let bad = write_config(&dir, "bad.toml", &SMALL.replace("step = 320", "step = 100"));
     expect_user_error(
         &words(&format!("sweep {bad} --out {o}-bad")),
-        &["bad.toml", "memory=1828", "multiples of 64"],
+        &["bad.toml: point 3", "memory=1828", "multiples of 64"],
     );
     let typo = write_config(
         &dir,
@@ -234,24 +277,23 @@ fn strategies_and_filters_are_axes() {
     );
     let out = dir.join("out");
     sweep(&config, &out, "");
-    let text = String::from_utf8(csv(&out)).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 5);
-    assert!(
-        lines[1].contains("lambdadnn,20,") && lines[1].contains(",false,"),
-        "20 s is infeasible for λDNN: {}",
-        lines[1]
+    let rows = table(&out);
+    assert_eq!(rows.len(), 4);
+    assert_eq!(
+        (rows[0]["strategy"].as_str(), rows[0]["deadline"].as_str()),
+        ("lambdadnn", "20")
     );
+    assert_eq!(rows[0]["feasible"], "false", "20 s is infeasible for λDNN");
+    assert_eq!(rows[0]["infeasible"], "3");
     assert!(
-        lines[2].contains("lambdadnn,120,") && lines[2].contains(",true,"),
+        rows[0]["reason"].contains("meets 20.0 s"),
         "{}",
-        lines[2]
+        rows[0]["reason"]
     );
-    assert!(
-        lines[4].contains("naive{min=2,max=2}\",120,"),
-        "{}",
-        lines[4]
-    );
+    assert_eq!(rows[1]["feasible"], "true");
+    assert_eq!(rows[3]["strategy"], "naive{min=2,max=2}");
+    assert_eq!(rows[3]["plan_functions"], "2.0");
+    assert_eq!(rows[3]["jitter"], "none");
     // Platform fields are axes too: a slower PS link slows a PS-bound job.
     let links = write_config(
         &dir,
@@ -260,16 +302,10 @@ fn strategies_and_filters_are_axes() {
     );
     let out = dir.join("l");
     sweep(&links, &out, "");
-    let text = String::from_utf8(csv(&out)).unwrap();
-    let times: Vec<f64> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(11).unwrap().parse().unwrap()) // time_s
-        .collect();
-    assert!(
-        text.starts_with("point,platform.network.ps_bandwidth_mb_per_s,seed,"),
-        "{text}"
-    );
+    let rows = table(&out);
+    let times: Vec<f64> = rows.iter().map(|r| r["time_s"].parse().unwrap()).collect();
+    assert_eq!(rows[0]["platform.network.ps_bandwidth_mb_per_s"], "300");
+    assert_eq!(rows[0]["ideal"], "true");
     assert!(times[0] > times[1] * 1.5, "{times:?}");
     // The filter drops the memories ResNet50 cannot use.
     let filtered = write_config(

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use lambdasim::plan::Plan;
 use lambdasim::platform::Platform;
 use lambdasim::stats::mean_and_cov;
-use lambdasim::trace::synth::{SynthConfig, synthesize};
+use lambdasim::synth::{SynthConfig, synthesize};
 use lambdasim::trace::{IterationTrace, Sampling, TraceSampler};
-use lambdasim::training::{SimOptions, simulate};
+use lambdasim::training::{SimOptions, WorkerIterationRecorder, simulate_observed};
 use lambdasim::workload::Workload;
 
 #[test]
@@ -102,13 +102,21 @@ fn replay(
         checkpoint: false,
     };
     let options = SimOptions {
-        record_iterations: true,
-        trace: Some(Arc::new(sampler.clone())),
+        replay: Some(Arc::new(sampler.clone())),
         ..SimOptions::default()
     };
-    let outcome = simulate(&workload, &platform, &plan, epochs, &options).unwrap();
-    let phases = outcome
-        .worker_iterations
+    let mut recorder = WorkerIterationRecorder::default();
+    simulate_observed(
+        &workload,
+        &platform,
+        &plan,
+        epochs,
+        &options,
+        Some(&mut recorder),
+    )
+    .unwrap();
+    let phases = recorder
+        .records
         .iter()
         .map(|r| (r.worker, r.iteration, r.compute_s))
         .collect();
@@ -190,7 +198,7 @@ fn trace_cli_errors_and_warnings() {
     )));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).starts_with("warning: --memory 4096 is outside"),
+        stderr(&out).starts_with("warning: memory 4096 is outside"),
         "{}",
         stderr(&out)
     );

@@ -19,18 +19,19 @@ use crate::platform::Platform;
 use crate::workload::Workload;
 
 /// Whether predicted cost includes the parameter-server VM.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum CostModel {
     /// `C = (m/1024 n p_GBs + p p_PS) T`: functions and PS VMs (the paper's reported dollars).
     #[default]
-    #[value(name = "functions+ps")]
-    #[serde(rename = "functions+ps")]
     FunctionsPlusPs,
     /// `C = m/1024 n p_GBs T`: functions only (the paper's written equation).
-    #[value(name = "functions-only")]
-    #[serde(rename = "functions-only")]
     FunctionsOnly,
 }
+
+crate::named_enum!(CostModel, "cost_model", {
+    FunctionsPlusPs => "functions+ps",
+    FunctionsOnly => "functions-only",
+});
 
 /// Per-iteration and per-job times of the closed form (s).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]

@@ -1,11 +1,11 @@
-//! `lambdasim compare`: strategies x objective times, simulated over replicas, with regret.
+//! `lambdasim compare`: strategies x objective times, evaluated over replicas, with regret.
 
 use std::io::Write;
 
 use clap::Args;
 
-use super::StrategyArgs;
-use crate::error::{Error, Result};
+use super::{Reporter, StrategyArgs};
+use crate::error::Result;
 use crate::strategy::check_deadline;
 use crate::strategy::compare::{CompareConfig, compare};
 
@@ -26,25 +26,59 @@ pub struct CompareArgs {
     pub common: StrategyArgs,
 }
 
+/// The columns the table format shows (csv and json show every column).
+const TABLE_COLUMNS: &[&str] = &[
+    "deadline_s",
+    "strategy",
+    "feasible",
+    "plan_functions",
+    "plan_memory_mb",
+    "plan_local_batch",
+    "provisioned_mb",
+    "predicted_time_s",
+    "time_s.mean",
+    "time_s.p95",
+    "deadline_met_fraction",
+    "deadline_met_low",
+    "deadline_met_high",
+    "failures",
+    "cost_usd.mean",
+    "regret_usd",
+    "reason",
+];
+
 /// Compares and writes one row per (objective, strategy).
 pub fn run<W: Write>(args: &CompareArgs, out: &mut W) -> Result<()> {
-    let (workload, platform, epochs) = args.common.target.load()?;
+    let resolver = super::resolver();
+    let spec = args.common.spec()?;
+    let (workload, platform) = (resolver.workload(&spec)?, resolver.platform(&spec)?);
+    let sim = resolver.world_of(&spec)?;
+    let epochs = crate::plan::check_epoch_count(args.common.target.epochs)?;
     let deadlines_s = args
         .deadline
         .iter()
-        .map(|&d| check_deadline("--deadline", d))
+        .map(|&d| check_deadline("deadline", d))
         .collect::<Result<Vec<_>>>()?;
-    if args.replicas == 0 {
-        return Err(Error::invalid("--replicas", "must be at least 1, got 0"));
-    }
-    let strategies = args.common.strategies("--strategies", &args.strategies)?;
+    let replicas = crate::evaluate::check_replicas(args.replicas)?;
+    let strategies = args.common.strategies("strategy", &args.strategies)?;
+    let parallel = args.common.parallel()?;
     let config = CompareConfig {
         deadlines_s,
         epochs,
-        replicas: args.replicas,
-        threads: args.common.threads,
+        replicas,
     };
-    let sim = args.common.world.sim_options()?;
-    let rows = compare(&workload, &platform, &strategies, &config, &sim)?;
-    args.common.format.write_rows(out, &rows)
+    let mut reporter = Reporter::new(!args.common.quiet, "compare", "evaluations");
+    let rows = compare(
+        &workload,
+        &platform,
+        &strategies,
+        &config,
+        &sim,
+        &parallel,
+        &mut |done, total| reporter.update(done as u64, total as u64, None),
+    )?;
+    reporter.finish();
+    args.common
+        .format
+        .write_rows_selected(out, &rows, TABLE_COLUMNS)
 }

@@ -1,25 +1,30 @@
-//! The command-line interface: one file per subcommand, shared plan flags, output formats.
+//! The command-line interface (the default `cli` feature): one file per subcommand, shared flag
+//! groups that fill in a [`PointSpec`], output formats, progress display, and the renaming of the
+//! library's parameter names to flags in error messages (`memory` -> `--memory`).
 
 mod compare;
 mod output;
 mod predict;
+mod progress;
 mod provision;
 mod simulate;
 mod sweep;
 mod trace;
 
+use std::path::PathBuf;
+
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
 
 pub use output::Format;
+pub use progress::Reporter;
 
 use crate::analytic::CostModel;
-use crate::error::Result;
-use crate::plan::{Plan, check_epoch_count, check_epochs};
-use crate::platform::Platform;
+use crate::error::{Error, Result};
+use crate::evaluate::Parallelism;
 use crate::platform::cpu::CpuMode;
+use crate::point::{PointSpec, Resolver};
 use crate::strategy::{Strategy, StrategyDefaults, parse_strategy};
-use crate::training::{Assumptions, Jitter, SimOptions};
-use crate::workload::Workload;
 
 /// Trace-driven simulator of distributed DNN training on serverless platforms (λDNN, IEEE TC 2022).
 #[derive(Debug, Parser)]
@@ -52,6 +57,9 @@ pub enum Command {
     Summarize(sweep::SummarizeArgs),
 }
 
+/// Where the command line keeps trained Siren policies.
+pub const POLICY_DIR: &str = "results/siren";
+
 /// What is trained where: workload, platform, epochs. Shared by every job-level command.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
@@ -74,13 +82,14 @@ pub struct TargetArgs {
 }
 
 impl TargetArgs {
-    /// Loads the workload and platform and checks the epoch count.
-    fn load(&self) -> Result<(Workload, Platform, f64)> {
-        Ok((
-            Workload::load(&self.workload)?,
-            Platform::load(&self.platform)?,
-            check_epoch_count(self.epochs)?,
-        ))
+    /// The point these flags describe.
+    fn spec(&self) -> PointSpec {
+        PointSpec {
+            workload: Some(self.workload.clone()),
+            platform: Some(self.platform.clone()),
+            epochs: Some(self.epochs),
+            ..PointSpec::default()
+        }
     }
 }
 
@@ -110,17 +119,15 @@ pub struct PlanArgs {
 }
 
 impl PlanArgs {
-    /// Loads the workload and platform and builds a validated plan and epoch count.
-    fn resolve(&self) -> Result<(Workload, Platform, Plan, f64)> {
-        let (workload, platform, epochs) = self.target.load()?;
-        let mut plan = Plan::with_default_batch(&workload, self.functions, self.memory);
-        if let Some(b) = self.local_batch {
-            plan.local_batch = b;
+    /// The point these flags describe.
+    fn spec(&self) -> PointSpec {
+        PointSpec {
+            functions: Some(self.functions),
+            memory: Some(self.memory),
+            local_batch: self.local_batch,
+            parameter_servers: Some(self.parameter_servers),
+            ..self.target.spec()
         }
-        plan.parameter_servers = self.parameter_servers;
-        plan.validate(&workload, &platform)?;
-        let epochs = check_epochs(&workload, &plan, epochs)?;
-        Ok((workload, platform, plan, epochs))
     }
 }
 
@@ -131,8 +138,9 @@ pub struct StrategyArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Cost the model-based strategies minimise: functions and PS VM, or functions only.
-    #[arg(long, value_enum, default_value_t = CostModel::FunctionsPlusPs)]
-    pub cost_model: CostModel,
+    #[arg(long, value_name = "MODEL", default_value = "functions+ps",
+          value_parser = PossibleValuesParser::new(CostModel::NAMES))]
+    pub cost_model: String,
     /// Seed, CPU model and jitter of the simulated world (randomised strategies, the oracle's
     /// and Siren's simulations, compare's replicas).
     #[command(flatten)]
@@ -140,21 +148,38 @@ pub struct StrategyArgs {
     /// Threads [default: all cores]; results are identical for any count.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
 
 impl StrategyArgs {
-    /// Parses strategy specs given for `flag` with this command's defaults.
-    fn strategies(&self, flag: &str, specs: &[String]) -> Result<Vec<Box<dyn Strategy>>> {
+    /// The point (world and target) these flags describe.
+    fn spec(&self) -> Result<PointSpec> {
+        Ok(PointSpec {
+            cost_model: Some(self.cost_model.parse()?),
+            ..self.world.spec(self.target.spec())?
+        })
+    }
+
+    /// Parses strategy specs given for `parameter` with this command's defaults.
+    fn strategies(&self, parameter: &str, specs: &[String]) -> Result<Vec<Box<dyn Strategy>>> {
         let defaults = StrategyDefaults {
-            cost_model: self.cost_model,
+            cost_model: self.cost_model.parse()?,
+            policy_dir: Some(PathBuf::from(POLICY_DIR)),
         };
         specs
             .iter()
-            .map(|s| parse_strategy(flag, s, defaults))
+            .map(|s| parse_strategy(parameter, s, &defaults))
             .collect()
+    }
+
+    /// The parallelism these flags ask for.
+    fn parallel(&self) -> Result<Parallelism> {
+        Parallelism::threads(self.threads)
     }
 }
 
@@ -165,41 +190,88 @@ pub struct WorldArgs {
     /// same seed, same output.
     #[arg(long, short = 's', value_name = "S", default_value_t = 1)]
     pub seed: u64,
-    /// CPU model: fluid (wall = work / share) or cfs (20 ms CFS quota periods, pauses quantised).
-    #[arg(long, value_enum, default_value_t = CpuMode::Cfs)]
-    pub cpu: CpuMode,
+    /// CPU model: fluid (wall = work / share) or cfs (20 ms CFS quota periods, pauses quantised)
+    /// [default: cfs].
+    #[arg(long, value_name = "MODEL", value_parser = PossibleValuesParser::new(CpuMode::NAMES))]
+    pub cpu: Option<String>,
     /// Compute-time variation per worker and iteration, a factor with mean 1: pai (stragglers
     /// calibrated to Alibaba PAI traces), none, lognormal{cv=C}, or
     /// straggler{cv=C,p=P,scale=S,shape=A,cap=K} (log-normal base CoV C; with probability P an
-    /// extra slowdown S U^(-1/A), capped at K; defaults are pai's).
-    #[arg(long, value_name = "SPEC", default_value = "pai")]
-    pub jitter: String,
+    /// extra slowdown S U^(-1/A), capped at K; defaults are pai's) [default: pai].
+    #[arg(long, value_name = "SPEC")]
+    pub jitter: Option<String>,
 }
 
 impl WorldArgs {
-    /// Everything modelled, with this CPU model and jitter.
-    fn assumptions(&self) -> Result<Assumptions> {
-        Ok(Assumptions::realistic(
-            self.cpu,
-            Jitter::parse("--jitter", &self.jitter)?,
-        ))
-    }
-
-    /// Simulation options for this world (fast network, no recording).
-    fn sim_options(&self) -> Result<SimOptions> {
-        Ok(SimOptions {
-            assumptions: self.assumptions()?,
-            seed: self.seed,
-            ..SimOptions::default()
+    /// `base` with this world set.
+    fn spec(&self, base: PointSpec) -> Result<PointSpec> {
+        Ok(PointSpec {
+            seed: Some(self.seed),
+            cpu: self.cpu.as_deref().map(str::parse).transpose()?,
+            jitter: self.jitter.clone(),
+            ..base
         })
     }
+}
+
+/// The resolver the command line uses: Siren's policies under [`POLICY_DIR`].
+fn resolver() -> Resolver {
+    Resolver::new(StrategyDefaults {
+        cost_model: CostModel::default(),
+        policy_dir: Some(PathBuf::from(POLICY_DIR)),
+    })
+}
+
+/// Parameters whose errors the command line reports under a flag of the same name.
+const FLAG_PARAMETERS: &[&str] = &[
+    "workload",
+    "platform",
+    "epochs",
+    "functions",
+    "memory",
+    "local_batch",
+    "parameter_servers",
+    "checkpoint_margin",
+    "cpu",
+    "jitter",
+    "network",
+    "ideal",
+    "replicas",
+    "deadline",
+    "cost_model",
+    "seed",
+    "trace",
+    "trace_sampling",
+    "trace_extrapolate",
+    "threads",
+    "shard",
+    "limit",
+    "out",
+    "resume",
+    "force",
+    "by",
+];
+
+/// The flag of library parameter `parameter` (`local_batch` -> `--local-batch`); `strategy` is
+/// `strategy_flag` (`--strategy` or `--strategies`).
+fn flag_of(parameter: &str, strategy_flag: &str) -> Option<String> {
+    if parameter == "strategy" {
+        return Some(strategy_flag.to_string());
+    }
+    FLAG_PARAMETERS
+        .contains(&parameter)
+        .then(|| format!("--{}", parameter.replace('_', "-")))
 }
 
 /// Runs a parsed command line, writing results to stdout.
 pub fn run(cli: Cli) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match cli.command {
+    let strategy_flag = match &cli.command {
+        Command::Compare(_) => "--strategies",
+        _ => "--strategy",
+    };
+    let result = match cli.command {
         Command::Simulate(args) => simulate::run(&args, &mut out),
         Command::Predict(args) => predict::run(&args, &mut out),
         Command::Trace(command) => trace::run(&command, &mut out),
@@ -208,5 +280,21 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sweep(args) => sweep::run(&args, &mut out),
         Command::Merge(args) => sweep::run_merge(&args, &mut out),
         Command::Summarize(args) => sweep::run_summarize(&args, &mut out),
+    };
+    result.map_err(|e: Error| e.renamed(|p| flag_of(p, strategy_flag)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_map_to_their_flags() {
+        assert_eq!(
+            flag_of("local_batch", "--strategy").unwrap(),
+            "--local-batch"
+        );
+        assert_eq!(flag_of("strategy", "--strategies").unwrap(), "--strategies");
+        assert_eq!(flag_of("merge", "--strategy"), None);
     }
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::record::{flatten, plain};
 
 /// How results are printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -51,6 +52,32 @@ impl Format {
 }
 
 impl Format {
+    /// As [`Format::write_rows`], but the table shows only `table_columns` (in their order);
+    /// CSV and JSON show everything.
+    pub fn write_rows_selected<W: Write, T: Serialize>(
+        self,
+        out: &mut W,
+        records: &[T],
+        table_columns: &[&str],
+    ) -> Result<()> {
+        if self != Format::Table {
+            return self.write_rows(out, records);
+        }
+        let mut rows = Vec::with_capacity(records.len());
+        for record in records {
+            let fields = crate::record::flat(record)?;
+            rows.push(
+                table_columns
+                    .iter()
+                    .filter_map(|c| fields.iter().find(|(k, _)| k == c).cloned())
+                    .collect::<Vec<_>>(),
+            );
+        }
+        out.write_all(table_rows(&rows).as_bytes())
+            .map_err(stdout_error)?;
+        out.flush().map_err(stdout_error)
+    }
+
     /// Writes several records of one type: a JSON array, a CSV header and one line per record, or
     /// an aligned table with a header line.
     pub fn write_rows<W: Write, T: Serialize>(self, out: &mut W, records: &[T]) -> Result<()> {
@@ -72,36 +99,6 @@ impl Format {
         };
         out.write_all(text.as_bytes()).map_err(stdout_error)?;
         out.flush().map_err(stdout_error)
-    }
-}
-
-/// Flattens nested objects into `(dotted.key, value)` pairs in field order.
-fn flatten(value: &Value) -> Vec<(String, Value)> {
-    fn walk(prefix: &str, value: &Value, out: &mut Vec<(String, Value)>) {
-        match value {
-            Value::Object(map) => {
-                for (k, v) in map {
-                    let key = if prefix.is_empty() {
-                        k.clone()
-                    } else {
-                        format!("{prefix}.{k}")
-                    };
-                    walk(&key, v, out);
-                }
-            }
-            other => out.push((prefix.to_string(), other.clone())),
-        }
-    }
-    let mut out = Vec::new();
-    walk("", value, &mut out);
-    out
-}
-
-fn plain(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
     }
 }
 

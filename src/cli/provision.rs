@@ -6,7 +6,8 @@ use clap::Args;
 
 use super::StrategyArgs;
 use crate::error::Result;
-use crate::strategy::{ProvisionRecord, Request, check_deadline};
+use crate::evaluate::Scenario;
+use crate::strategy::{ProvisionRecord, check_deadline};
 
 /// Flags of `provision`.
 #[derive(Debug, Args)]
@@ -25,22 +26,26 @@ pub struct ProvisionArgs {
 
 /// Provisions and writes the plan.
 pub fn run<W: Write>(args: &ProvisionArgs, out: &mut W) -> Result<()> {
-    let (workload, platform, epochs) = args.common.target.load()?;
-    let deadline_s = check_deadline("--deadline", args.deadline)?;
-    let mut strategies = args
+    let resolver = super::resolver();
+    let spec = args.common.spec()?;
+    let (workload, platform) = (resolver.workload(&spec)?, resolver.platform(&spec)?);
+    let sim = resolver.world_of(&spec)?;
+    let deadline_s = check_deadline("deadline", args.deadline)?;
+    let epochs = crate::plan::check_epoch_count(args.common.target.epochs)?;
+    let strategy = args
         .common
-        .strategies("--strategy", std::slice::from_ref(&args.strategy))?;
-    let strategy = strategies.remove(0);
-    let sim = args.common.world.sim_options()?;
-    let request = Request {
+        .strategies("strategy", std::slice::from_ref(&args.strategy))?
+        .remove(0);
+    let parallel = args.common.parallel()?;
+    let scenario = Scenario {
         workload: &workload,
         platform: &platform,
-        deadline_s,
         epochs,
-        seed: args.common.world.seed,
+        deadline_s: Some(deadline_s),
         sim: &sim,
-        threads: args.common.threads,
     };
+    let request = scenario.request(sim.seed, &parallel)?;
+    strategy.prepare(&request)?;
     let decision = strategy.provision(&request)?;
     let record = ProvisionRecord::new(strategy.as_ref(), &request, &decision);
     args.common.format.write(out, &record)

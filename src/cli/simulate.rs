@@ -1,17 +1,22 @@
-//! `lambdasim simulate`: one training job on the event engine.
+//! `lambdasim simulate`: one training job on the event engine, or `--replicas R` of it through the
+//! evaluation layer.
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::Args;
+use clap::builder::PossibleValuesParser;
+use serde::Serialize;
 
-use super::{PlanArgs, WorldArgs};
+use super::{PlanArgs, Reporter, WorldArgs};
 use crate::atomic::write_atomically;
 use crate::error::{Error, Result};
+use crate::evaluate::{Evaluator, Parallelism, Scenario, Subject, Summary};
 use crate::network::NetworkModel;
-use crate::trace::{IterationTrace, Sampling, TraceSampler};
-use crate::training::{Assumptions, ReplicaOptions, SimOptions, run_replicas, simulate, timeline};
+use crate::plan::PlanRecord;
+use crate::point::PointSpec;
+use crate::trace::Sampling;
+use crate::training::{TimelineRecorder, simulate_observed, timeline};
 
 /// Flags of `simulate`.
 #[derive(Debug, Args)]
@@ -28,8 +33,9 @@ pub struct SimulateArgs {
     pub ideal: bool,
     /// Bandwidth-sharing implementation: fast (PS-link virtual clock) or reference (general
     /// max-min progressive filling; same results, slower).
-    #[arg(long, value_enum, default_value_t = NetworkModel::Fast)]
-    pub network: NetworkModel,
+    #[arg(long, value_name = "MODEL", default_value = "fast",
+          value_parser = PossibleValuesParser::new(NetworkModel::NAMES))]
+    pub network: String,
     /// Also write a per-iteration timeline CSV to FILE (written whole or not at all).
     #[arg(long, value_name = "FILE", conflicts_with = "replicas")]
     pub timeline: Option<PathBuf>,
@@ -38,7 +44,7 @@ pub struct SimulateArgs {
     #[arg(long, value_name = "R")]
     pub replicas: Option<u32>,
     /// Objective training time T in seconds: with --replicas, report the fraction of replicas
-    /// that complete by T.
+    /// that complete by T (with its 95% Wilson interval).
     #[arg(
         long,
         value_name = "T",
@@ -49,14 +55,18 @@ pub struct SimulateArgs {
     /// Threads for --replicas [default: all cores]; results are identical for any count.
     #[arg(long, value_name = "N", requires = "replicas")]
     pub threads: Option<usize>,
+    /// No progress output (with --replicas).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Replay compute times from an iteration trace (a CSV file, or a directory of them; the
     /// workload's rows are used) instead of the rate model and --jitter.
     #[arg(long, value_name = "FILE|DIR", conflicts_with_all = ["ideal", "jitter"])]
     pub trace: Option<PathBuf>,
     /// How --trace compute times are drawn: empirical (bootstrap within the cell), sequential
     /// (each worker replays a recorded worker in order, wrapping) or fitted (per-cell log-normal).
-    #[arg(long, value_enum, default_value_t = Sampling::Empirical, requires = "trace")]
-    pub trace_sampling: Sampling,
+    #[arg(long, value_name = "MODE", default_value = "empirical", requires = "trace",
+          value_parser = PossibleValuesParser::new(Sampling::NAMES))]
+    pub trace_sampling: String,
     /// Allow a memory or local batch outside the trace's recorded range (the training rate is
     /// extrapolated linearly, with a warning); without it that is an error.
     #[arg(long, requires = "trace")]
@@ -77,65 +87,120 @@ pub struct SimulateArgs {
     pub checkpoint_margin: f64,
 }
 
+impl SimulateArgs {
+    /// The point these flags describe.
+    fn spec(&self) -> Result<PointSpec> {
+        let base = PointSpec {
+            checkpoint: Some(self.checkpoint),
+            checkpoint_margin: Some(self.checkpoint_margin),
+            network: Some(self.network.parse()?),
+            ideal: Some(self.ideal),
+            replicas: self.replicas,
+            deadline: self.deadline,
+            trace: self.trace.clone(),
+            trace_sampling: Some(self.trace_sampling.parse()?),
+            trace_extrapolate: Some(self.trace_extrapolate),
+            ..self.plan.spec()
+        };
+        self.world.spec(base)
+    }
+}
+
+/// What `simulate --replicas R` reports: the evaluation layer's summary (as `compare` and sweeps
+/// report it), with the plan, the world and the columns earlier versions printed.
+#[derive(Serialize)]
+struct ReplicasRecord {
+    #[serde(flatten)]
+    summary: Summary,
+    /// Objective training time (s), if given.
+    deadline_s: Option<f64>,
+    /// Fraction of replicas killed by the function timeout.
+    timed_out_fraction: f64,
+    #[serde(flatten)]
+    plan: PlanRecord,
+    /// BSP iterations per replica.
+    iterations: u64,
+    workload: String,
+    platform: String,
+    /// Base seed (replica `i` uses `derive_seed(seed, i)`).
+    seed: u64,
+    ideal: bool,
+    cpu: String,
+    network: String,
+    jitter: String,
+    trace: Option<String>,
+}
+
 /// Simulates and writes the outcome in the requested format.
 pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
-    let (workload, platform, mut plan, epochs) = args.plan.resolve()?;
-    plan.checkpoint = args.checkpoint;
-    if !(args.checkpoint_margin.is_finite() && args.checkpoint_margin >= 0.0) {
-        return Err(Error::invalid(
-            "--checkpoint-margin",
-            format!(
-                "must be a finite number of seconds >= 0, got {}",
-                args.checkpoint_margin
-            ),
-        ));
+    let spec = args.spec()?;
+    let point = super::resolver().resolve(&spec)?;
+    let plan = point
+        .plan()
+        .ok_or_else(|| Error::Internal("simulate resolved to a strategy".into()))?;
+    if let Some(warning) = point.sim.replay.as_ref().and_then(|r| r.warning()) {
+        let _ = writeln!(std::io::stderr(), "warning: {warning}");
     }
-    let assumptions = if args.ideal {
-        Assumptions::ideal()
-    } else {
-        args.world.assumptions()?
-    };
-    let trace = match &args.trace {
-        None => None,
-        Some(path) => {
-            let trace = IterationTrace::load(path, Some(&workload.name))?;
-            let sampler = TraceSampler::new(
-                &trace,
-                plan.memory_mb,
-                plan.local_batch,
-                args.trace_sampling,
-                args.trace_extrapolate,
-            )?;
-            if let Some(warning) = &sampler.warning {
-                eprintln!("warning: {warning}");
-            }
-            Some(Arc::new(sampler))
-        }
-    };
-    let options = SimOptions {
-        assumptions,
-        network: args.network,
+    let sim = crate::training::SimOptions {
         seed: args.world.seed,
-        record_timeline: args.timeline.is_some(),
-        record_iterations: false,
-        trace,
-        checkpoint_margin_s: args.checkpoint_margin,
+        ..(*point.sim).clone()
     };
     if let Some(replicas) = args.replicas {
-        let request = ReplicaOptions {
-            replicas,
-            deadline_s: args.deadline,
-            threads: args.threads,
+        let parallel = Parallelism::threads(args.threads)?;
+        let scenario = Scenario {
+            workload: &point.workload,
+            platform: &point.platform,
+            epochs: point.epochs,
+            deadline_s: point.deadline_s,
+            sim: &sim,
         };
-        let summary = run_replicas(&workload, &platform, &plan, epochs, &options, &request)?;
-        return args.plan.format.write(out, &summary);
+        let evaluator = Evaluator::new(scenario, Subject::Plan(plan), &parallel)?;
+        let mut reporter = Reporter::new(!args.quiet && replicas >= 10_000, "simulate", "replicas");
+        let mut done = 0u64;
+        let summary = evaluator.for_each(replicas, &parallel, |_| {
+            done += 1;
+            if done % 4096 == 0 {
+                reporter.update(done, u64::from(replicas), None);
+            }
+            Ok(())
+        })?;
+        reporter.finish();
+        let a = &sim.assumptions;
+        let record = ReplicasRecord {
+            deadline_s: point.deadline_s,
+            timed_out_fraction: f64::from(summary.timed_out) / f64::from(summary.replicas),
+            summary,
+            plan: PlanRecord::new(&plan, point.epochs),
+            iterations: point.workload.iterations(plan.global_batch(), point.epochs),
+            workload: point.workload.name.clone(),
+            platform: point.platform.name.clone(),
+            seed: sim.seed,
+            ideal: a.is_ideal() && sim.replay.is_none(),
+            cpu: a.cpu.name().into(),
+            network: sim.network.name().into(),
+            jitter: a.jitter.spec(),
+            trace: sim.replay.as_ref().map(|r| r.describe()),
+        };
+        return args.plan.format.write(out, &record);
     }
-    let outcome = simulate(&workload, &platform, &plan, epochs, &options)?;
+    let mut timeline = TimelineRecorder::new();
+    let observer: Option<&mut dyn crate::training::Observer> = match args.timeline {
+        Some(_) => Some(&mut timeline),
+        None => None,
+    };
+    let outcome = simulate_observed(
+        &point.workload,
+        &point.platform,
+        &plan,
+        point.epochs,
+        &sim,
+        observer,
+    )?;
     if let Some(path) = &args.timeline {
         write_atomically(path, |file| {
             timeline::write_csv(
                 file,
-                &outcome.timeline,
+                timeline.records(),
                 outcome.plan.functions,
                 outcome.plan.global_batch,
             )

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Format;
+use super::{Format, Reporter};
 use crate::error::{Error, Result};
-use crate::sweep::{SweepConfig, SweepOptions, merge, run_sweep, summarize};
+use crate::strategy::StrategyDefaults;
+use crate::sweep::{CsvSink, SweepConfig, SweepOptions, merge, run_sweep, summarize};
 
 /// Flags of `sweep`.
 #[derive(Debug, Args)]
@@ -24,7 +25,8 @@ pub struct SweepArgs {
     /// Run only shard i of N (contiguous blocks of points); combine shards with `merge`.
     #[arg(long, value_name = "i/N")]
     pub shard: Option<String>,
-    /// Continue an interrupted sweep in the output directory (starts one if there is none).
+    /// Continue an interrupted sweep in the output directory (starts one if there is none; does
+    /// nothing if it is complete).
     #[arg(long)]
     pub resume: bool,
     /// Discard what the output directory holds and start over.
@@ -70,7 +72,7 @@ fn parse_shard(text: &str) -> Result<(u64, u64)> {
     match parsed {
         Some((i, n)) if n > 0 && i < n => Ok((i, n)),
         _ => Err(Error::invalid(
-            "--shard",
+            "shard",
             format!("expected i/N with 0 <= i < N, got `{text}`"),
         )),
     }
@@ -86,43 +88,57 @@ fn stdout_error(source: std::io::Error) -> Error {
 /// Runs a sweep and reports where its output went.
 pub fn run<W: Write>(args: &SweepArgs, out: &mut W) -> Result<()> {
     let config = SweepConfig::load(&args.config)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(parse_shard)
+        .transpose()?
+        .unwrap_or((0, 1));
     let options = SweepOptions {
-        out: args.out.clone(),
         threads: args.threads,
-        shard: args
-            .shard
-            .as_deref()
-            .map(parse_shard)
-            .transpose()?
-            .unwrap_or((0, 1)),
-        resume: args.resume,
-        force: args.force,
+        shard,
         limit: args.limit,
-        progress: !args.quiet,
+        strategy_defaults: StrategyDefaults {
+            policy_dir: Some(PathBuf::from(super::POLICY_DIR)),
+            ..StrategyDefaults::default()
+        },
     };
-    let report = run_sweep(&config, &options)?;
-    let m = &report.manifest;
+    let dir = args.out.clone().unwrap_or_else(|| {
+        let base = PathBuf::from("results").join(&config.name);
+        if shard.1 == 1 {
+            base
+        } else {
+            base.join(format!("shard-{}-of-{}", shard.0, shard.1))
+        }
+    });
+    let mut sink = CsvSink::new(&dir, args.resume, args.force);
+    let mut reporter = Reporter::new(!args.quiet, &format!("sweep {}", config.name), "points");
+    let report = run_sweep(&config, &options, &mut sink, &mut |p| {
+        reporter.update(p.done, p.total, p.eta_s)
+    })?;
+    reporter.finish();
+    let file = if report.complete {
+        "points.csv"
+    } else {
+        "points.csv.partial"
+    };
+    let state = if sink.was_already_complete() {
+        "already complete (nothing to do)"
+    } else if report.complete {
+        "complete"
+    } else {
+        "interrupted (continue with --resume)"
+    };
     writeln!(
         out,
-        "{} {}: {} of {} points done ({} this run) in {:.1} s -> {}",
-        m.name,
-        if report.complete {
-            "complete"
-        } else {
-            "interrupted (continue with --resume)"
-        },
-        m.points_done,
-        m.shard.end_point - m.shard.first_point,
+        "{} {state}: {} of {} points done ({} this run) in {:.1} s -> {}",
+        config.name,
+        report.points_done,
+        report.shard.len(),
         report.points_run,
-        m.wall_time_s,
-        report
-            .out
-            .join(if report.complete {
-                "points.csv"
-            } else {
-                "points.csv.partial"
-            })
-            .display()
+        sink.manifest()
+            .map_or(report.wall_time_s, |m| m.wall_time_s),
+        dir.join(file).display()
     )
     .map_err(stdout_error)
 }

@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand};
 
 use super::Format;
@@ -10,10 +11,10 @@ use crate::atomic::write_atomically;
 use crate::error::{Error, Result};
 use crate::platform::Platform;
 use crate::platform::cpu::CpuMode;
+use crate::synth::{SynthConfig, synthesize};
 use crate::trace::IterationTrace;
 use crate::trace::profile::{profile, workload_toml};
 use crate::trace::stats::cell_stats;
-use crate::trace::synth::{SynthConfig, synthesize};
 use crate::training::Jitter;
 use crate::workload::Workload;
 
@@ -59,9 +60,10 @@ pub struct SynthArgs {
     /// measured warm-run variation].
     #[arg(long, value_name = "SPEC", default_value = "lognormal{cv=0.1}")]
     pub jitter: String,
-    /// CPU model.
-    #[arg(long, value_enum, default_value_t = CpuMode::Cfs)]
-    pub cpu: CpuMode,
+    /// CPU model (fluid or cfs).
+    #[arg(long, value_name = "MODEL", default_value = "cfs",
+          value_parser = PossibleValuesParser::new(CpuMode::NAMES))]
+    pub cpu: String,
 }
 
 /// Flags of `trace profile`.
@@ -129,8 +131,8 @@ pub fn run<W: Write>(command: &TraceCommand, out: &mut W) -> Result<()> {
                 workers: args.workers.max(1),
                 iterations: args.iterations.max(1),
                 memory_points: args.memory_points.max(1),
-                jitter: Jitter::parse("--jitter", &args.jitter)?,
-                cpu: args.cpu,
+                jitter: Jitter::parse("jitter", &args.jitter)?,
+                cpu: args.cpu.parse()?,
             };
             for path in synthesize(&config, &args.out)? {
                 writeln!(out, "{}", path.display()).map_err(|source| Error::Io {
@@ -149,7 +151,7 @@ pub fn run<W: Write>(command: &TraceCommand, out: &mut W) -> Result<()> {
                     Some(w) => w,
                     None => Workload::load(&trace.workload).map_err(|_| {
                         Error::invalid(
-                            "--workload",
+                            "workload",
                             format!(
                                 "the trace's workload `{}` is not shipped; name a workload TOML to take its dataset and model fields from",
                                 trace.workload

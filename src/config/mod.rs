@@ -5,6 +5,7 @@
 //! a TOML file. Every parse or validation error names the file, the line where known, and the dotted
 //! field; unknown fields are rejected.
 
+pub mod names;
 pub mod spec;
 
 use std::path::Path;
@@ -68,10 +69,11 @@ impl ConfigKind {
         }
     }
 
-    fn flag(self) -> &'static str {
+    /// The parameter that names a configuration of this kind.
+    fn parameter(self) -> &'static str {
         match self {
-            ConfigKind::Platform => "--platform",
-            ConfigKind::Workload => "--workload",
+            ConfigKind::Platform => "platform",
+            ConfigKind::Workload => "workload",
         }
     }
 
@@ -105,7 +107,7 @@ impl ConfigSource {
             || name_or_path.ends_with(".toml");
         if !looks_like_path && !path.exists() {
             return Err(Error::invalid(
-                kind.flag(),
+                kind.parameter(),
                 format!(
                     "`{name_or_path}` is neither a shipped name ({}) nor an existing TOML file",
                     kind.shipped_names().join(", ")

@@ -2,7 +2,7 @@
 //!
 //! Used wherever a user picks a model at run time by name (jitter distributions now; strategies
 //! later), so that calibration never needs a recompile. Parsing never panics; every error names the
-//! flag, the key and what is allowed.
+//! parameter, the key and what is allowed.
 
 use crate::error::{Error, Result};
 
@@ -12,13 +12,13 @@ pub struct Spec {
     /// The model's name.
     pub name: String,
     params: Vec<(String, String)>,
-    flag: String,
+    parameter: String,
 }
 
 impl Spec {
-    /// Parses `text` given for `flag` (the flag is used in error messages).
-    pub fn parse(flag: &str, text: &str) -> Result<Spec> {
-        let err = |message: String| Error::invalid(flag, message);
+    /// Parses `text` given for `parameter` (named in error messages).
+    pub fn parse(parameter: &str, text: &str) -> Result<Spec> {
+        let err = |message: String| Error::invalid(parameter, message);
         let text = text.trim();
         let (name, params_text) = match text.find('{') {
             None => (text, None),
@@ -58,7 +58,7 @@ impl Spec {
         Ok(Spec {
             name: name.to_string(),
             params,
-            flag: flag.to_string(),
+            parameter: parameter.to_string(),
         })
     }
 
@@ -71,7 +71,7 @@ impl Spec {
         {
             None => Ok(()),
             Some((k, _)) => Err(Error::invalid(
-                &self.flag,
+                &self.parameter,
                 format!(
                     "`{}` has no parameter `{k}` (allowed: {})",
                     self.name,
@@ -93,7 +93,7 @@ impl Spec {
         match raw.parse::<f64>() {
             Ok(v) if v.is_finite() => Ok(v),
             _ => Err(Error::invalid(
-                &self.flag,
+                &self.parameter,
                 format!(
                     "`{}{{{key}=...}}`: expected a finite number, got `{raw}`",
                     self.name
@@ -119,7 +119,7 @@ impl Spec {
             Some("true" | "1") => Ok(true),
             Some("false" | "0") => Ok(false),
             Some(raw) => Err(Error::invalid(
-                &self.flag,
+                &self.parameter,
                 format!(
                     "`{}{{{key}=...}}`: expected true or false, got `{raw}`",
                     self.name
@@ -136,7 +136,7 @@ impl Spec {
         match raw.parse::<u32>() {
             Ok(v) if (min..=max).contains(&v) => Ok(v),
             _ => Err(Error::invalid(
-                &self.flag,
+                &self.parameter,
                 format!(
                     "`{}{{{key}=...}}`: expected a whole number in {min}..{max}, got `{raw}`",
                     self.name
@@ -152,9 +152,9 @@ mod tests {
 
     #[test]
     fn parses_bare_names_and_parameters() {
-        let s = Spec::parse("--jitter", "none").unwrap();
+        let s = Spec::parse("jitter", "none").unwrap();
         assert_eq!(s.name, "none");
-        let s = Spec::parse("--jitter", " lognormal{ cv = 0.25 , x=1} ").unwrap();
+        let s = Spec::parse("jitter", " lognormal{ cv = 0.25 , x=1} ").unwrap();
         assert_eq!(s.name, "lognormal");
         assert_eq!(s.f64_or("cv", 0.0).unwrap(), 0.25);
         assert_eq!(s.f64_or("absent", 7.0).unwrap(), 7.0);
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn typed_parameters() {
-        let s = Spec::parse("--strategies", "x{flag=true,n=7,off=0}").unwrap();
+        let s = Spec::parse("strategies", "x{flag=true,n=7,off=0}").unwrap();
         assert!(s.bool_or("flag", false).unwrap());
         assert!(!s.bool_or("off", true).unwrap());
         assert!(s.bool_or("absent", true).unwrap());
@@ -189,10 +189,10 @@ mod tests {
             "a b",
             "x{k=1,k=2}",
         ] {
-            let e = Spec::parse("--jitter", bad).unwrap_err();
-            assert!(e.to_string().starts_with("--jitter: "), "{e}");
+            let e = Spec::parse("jitter", bad).unwrap_err();
+            assert!(e.to_string().starts_with("jitter: "), "{e}");
         }
-        let s = Spec::parse("--jitter", "lognormal{cv=NaN}").unwrap();
+        let s = Spec::parse("jitter", "lognormal{cv=NaN}").unwrap();
         assert!(s.f64_or("cv", 0.1).is_err());
     }
 }

@@ -83,8 +83,7 @@ pub trait TransferNetwork {
 }
 
 /// Selects a network implementation at run time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NetworkModel {
     /// The processor-sharing virtual clock on the PS link (O(log n) per event).
     Fast,
@@ -92,15 +91,7 @@ pub enum NetworkModel {
     Reference,
 }
 
-impl NetworkModel {
-    /// The name used on the command line and in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            NetworkModel::Fast => "fast",
-            NetworkModel::Reference => "reference",
-        }
-    }
-}
+crate::named_enum!(NetworkModel, "network", { Fast => "fast", Reference => "reference" });
 
 /// Whether a flow with `left_mb` of `size_mb` still to send at `rate_mb_per_s` has finished at
 /// `now_s`, allowing for float rounding only: 1e-12 of its size, or what it sends in 64 ulps of the

@@ -21,8 +21,7 @@ use crate::error::{Error, Result};
 use crate::platform::Platform;
 
 /// Which CPU model runs compute bursts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CpuMode {
     /// Constant rate equal to the CPU share: `wall = work / share`.
     Fluid,
@@ -30,15 +29,7 @@ pub enum CpuMode {
     Cfs,
 }
 
-impl CpuMode {
-    /// The name used on the command line and in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            CpuMode::Fluid => "fluid",
-            CpuMode::Cfs => "cfs",
-        }
-    }
-}
+crate::named_enum!(CpuMode, "cpu", { Fluid => "fluid", Cfs => "cfs" });
 
 /// The CPU of one function instance, with its CFS period phase and the quota already used in the
 /// current period.
@@ -91,6 +82,24 @@ impl FunctionCpu {
     pub fn fluid_rate(&self, threads: u32) -> f64 {
         self.share_vcpus
             .min(f64::from(threads.min(self.exposed_vcpus).max(1)))
+    }
+
+    /// The shortest wall time `work_cpu_s` CPU-seconds on `threads` threads can take, from any
+    /// start and any quota already used (s). Fluid: `work / rate` exactly. CFS: the work cannot run
+    /// faster than on all usable vCPUs at once, and an interval of length `L` touches at most
+    /// `L / period + 1` periods of at most `min(quota, vCPUs x period)` CPU time each, so
+    /// `L >= max(work / vCPUs, (work / per_period - 1) period)`, about `work / rate - period`.
+    pub fn min_wall_s(&self, work_cpu_s: f64, threads: u32) -> f64 {
+        match self.mode {
+            CpuMode::Fluid => work_cpu_s / self.fluid_rate(threads),
+            CpuMode::Cfs => {
+                let parallel = u64::from(threads.min(self.exposed_vcpus).max(1));
+                // CPU time one period can give (the quota is rounded to whole nanoseconds).
+                let per_period_s = self.quota_ns.min(parallel * self.period_ns) as f64 * 1e-9;
+                let period_s = self.period_ns as f64 * 1e-9;
+                (work_cpu_s / parallel as f64).max((work_cpu_s / per_period_s - 1.0) * period_s)
+            }
+        }
     }
 
     /// Runs `work_cpu_s` CPU-seconds of work on `threads` threads starting at `start`, and returns

@@ -8,14 +8,14 @@
 
 pub mod cpu;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigKind, ConfigSource, FieldCheck};
 use crate::engine::SimTime;
 use crate::error::{Error, Result};
 
 /// Memory sizes a function may be given.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MemoryLimits {
     /// Smallest memory size (MB).
@@ -27,7 +27,7 @@ pub struct MemoryLimits {
 }
 
 /// How memory buys CPU.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CpuAllotment {
     /// Memory per vCPU of share: share = memory / mb_per_vcpu (MB).
@@ -39,7 +39,7 @@ pub struct CpuAllotment {
 }
 
 /// Start-up, timeout and what of it is billed.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Lifecycle {
     /// Sandbox cold start before the handler runs (s).
@@ -53,7 +53,7 @@ pub struct Lifecycle {
 }
 
 /// Network and S3 bandwidths (MB = 10^6 bytes).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Network {
     /// `B_p`: a parameter server's NIC bandwidth in each direction (MB/s).
@@ -75,7 +75,7 @@ pub struct Network {
 }
 
 /// The parameter-server VMs.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ParameterServer {
     /// Aggregation throughput of one PS (MB of gradients per second); 0 means instant.
@@ -83,7 +83,7 @@ pub struct ParameterServer {
 }
 
 /// Prices (USD).
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Pricing {
     /// Price of one GB-second of function memory x billed duration.
@@ -105,7 +105,7 @@ pub struct Pricing {
 }
 
 /// A serverless platform, as loaded from `configs/platforms/*.toml`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Platform {
     /// Short name (`aws-2020`).
@@ -206,7 +206,7 @@ impl Platform {
         let m = &self.memory;
         if memory_mb < m.min_mb || memory_mb > m.max_mb {
             return Err(Error::invalid(
-                "--memory",
+                "memory",
                 format!(
                     "{memory_mb} MB is outside {}'s range {}..{} MB",
                     self.name, m.min_mb, m.max_mb
@@ -215,7 +215,7 @@ impl Platform {
         }
         if (memory_mb - m.min_mb) % m.step_mb != 0 {
             return Err(Error::invalid(
-                "--memory",
+                "memory",
                 format!(
                     "{memory_mb} MB is not offered by {}: sizes are {} MB plus multiples of {} MB",
                     self.name, m.min_mb, m.step_mb

@@ -1,29 +1,23 @@
-//! `compare`: for each objective time and strategy, the plan chosen and its simulated outcome over
-//! `R` seeded replicas, with the regret against the oracle.
-//!
-//! Deterministic strategies decide once and their plan runs `R` replicas (replica `i` seeded with
-//! `derive_seed(seed, i)`, as `simulate --replicas`). Randomised strategies (`naive`, `random`)
-//! decide once per replica, from that replica's seed, so the row shows the strategy's distribution,
-//! not one lucky draw. A plan whose memory is below the workload's minimum fails out of memory when
-//! the framework loads the model: its replica ends after the cold start and costs the cold start's
-//! invocations and the PS VM's minimum bill. Functions killed by the timeout are failures too.
+//! `compare`: for each objective time and strategy, the strategy evaluated over `R` seeded
+//! replicas by the evaluation layer ([`crate::evaluate`]: the same replicas and summary as
+//! `simulate --replicas` and sweeps), with the regret against the oracle.
 //!
 //! Regret is the strategy's mean cost minus the oracle's mean cost at the same objective (the
 //! oracle is computed for every objective even when not listed).
 
-use rayon::prelude::*;
 use serde::Serialize;
 
+use super::Strategy;
 use super::oracle::Oracle;
-use super::{Decision, ReplicaRun, Request, Strategy, run_replica};
-use crate::error::{Error, Result};
-use crate::plan::Plan;
+use crate::error::Result;
+use crate::evaluate::{Parallelism, Scenario, Subject, Summary, evaluate};
 use crate::platform::Platform;
-use crate::stats::Stats;
 use crate::training::SimOptions;
 use crate::workload::Workload;
 
-/// One (objective time, strategy) result.
+/// One (objective time, strategy) result: the evaluation layer's [`Summary`] with its context,
+/// the regret, and the column names earlier versions of `compare` printed (aliases of summary
+/// columns, kept so that scripts keep working).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CompareRow {
     /// Workload name.
@@ -36,38 +30,54 @@ pub struct CompareRow {
     pub deadline_s: f64,
     /// The strategy's canonical spec.
     pub strategy: String,
-    /// Whether the strategy found a plan.
-    pub feasible: bool,
-    /// Replicas run.
-    pub replicas: u32,
-    /// Mean functions `n` over replicas.
-    pub functions: f64,
-    /// Mean memory per function (MB).
-    pub memory_mb: f64,
-    /// Mean local batch.
-    pub local_batch: f64,
-    /// Mean provisioned function resource `n x memory` (MB).
-    pub provisioned_mb: f64,
-    /// Whether the plan checkpoints (of the first replica's plan).
-    pub checkpoint: bool,
-    /// Mean of the strategy's own predicted time (s).
-    pub predicted_time_s: f64,
-    /// Mean of the strategy's own predicted cost (USD).
-    pub predicted_cost_usd: f64,
-    /// Mean simulated training time (s).
-    pub mean_time_s: f64,
-    /// 95th percentile of simulated training time (s).
-    pub p95_time_s: f64,
-    /// Fraction of replicas that completed by `T_o`.
-    pub deadline_met_fraction: f64,
-    /// Replicas that failed (timed out or out of memory).
-    pub failures: u32,
-    /// Mean simulated cost (USD).
-    pub mean_cost_usd: f64,
-    /// Mean cost minus the oracle's mean cost (USD); empty if the oracle found no plan.
+    /// The replicas' summary.
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// Mean cost minus the oracle's mean cost (USD); empty if either found no plan.
     pub regret_usd: Option<f64>,
-    /// Why the strategy found no plan.
-    pub reason: Option<String>,
+    /// Alias of `plan_functions`.
+    pub functions: Option<f64>,
+    /// Alias of `plan_memory_mb`.
+    pub memory_mb: Option<f64>,
+    /// Alias of `plan_local_batch`.
+    pub local_batch: Option<f64>,
+    /// Alias of `plan_checkpoint` (false when no plan ran).
+    pub checkpoint: bool,
+    /// Alias of `time_s.mean`.
+    pub mean_time_s: f64,
+    /// Alias of `time_s.p95`.
+    pub p95_time_s: f64,
+    /// Alias of `cost_usd.mean`.
+    pub mean_cost_usd: f64,
+}
+
+impl CompareRow {
+    fn new(
+        scenario: &Scenario,
+        strategy: &dyn Strategy,
+        summary: Summary,
+        oracle_cost: Option<f64>,
+    ) -> CompareRow {
+        let mean_cost = summary.cost_usd.mean;
+        CompareRow {
+            workload: scenario.workload.name.clone(),
+            platform: scenario.platform.name.clone(),
+            epochs: scenario.epochs,
+            deadline_s: scenario.deadline_s.unwrap_or(f64::INFINITY),
+            strategy: strategy.spec(),
+            regret_usd: oracle_cost
+                .filter(|_| summary.feasible)
+                .map(|o| mean_cost - o),
+            functions: summary.plan_functions,
+            memory_mb: summary.plan_memory_mb,
+            local_batch: summary.plan_local_batch,
+            checkpoint: summary.plan_checkpoint.unwrap_or(false),
+            mean_time_s: summary.time_s.mean,
+            p95_time_s: summary.time_s.p95,
+            mean_cost_usd: mean_cost,
+            summary,
+        }
+    }
 }
 
 /// What to compare.
@@ -79,208 +89,74 @@ pub struct CompareConfig {
     pub epochs: f64,
     /// Replicas per (objective, strategy).
     pub replicas: u32,
-    /// Threads (`None`: all cores); results do not depend on it.
-    pub threads: Option<usize>,
 }
 
-/// One replica's end and the resources its plan (or plans, averaged over epochs) provisioned.
-#[derive(Clone, Copy, Debug)]
-struct ReplicaResult {
-    functions: f64,
-    memory_mb: f64,
-    local_batch: f64,
-    provisioned_mb: f64,
-    checkpoint: bool,
-    predicted_time_s: f64,
-    predicted_cost_usd: f64,
-    run: ReplicaRun,
-}
-
-impl ReplicaResult {
-    fn new(plans: &[Plan], predicted: (f64, f64), run: ReplicaRun) -> Self {
-        let avg = |f: &dyn Fn(&Plan) -> f64| mean(plans.iter().map(f));
-        ReplicaResult {
-            functions: avg(&|p| f64::from(p.functions)),
-            memory_mb: avg(&|p| f64::from(p.memory_mb)),
-            local_batch: avg(&|p| f64::from(p.local_batch)),
-            provisioned_mb: avg(&|p| f64::from(p.functions) * f64::from(p.memory_mb)),
-            checkpoint: plans.first().is_some_and(|p| p.checkpoint),
-            predicted_time_s: predicted.0,
-            predicted_cost_usd: predicted.1,
-            run,
-        }
-    }
-}
-
-/// All replicas of `strategy` at `request`'s objective; `Err(reason)` inside if infeasible.
-/// Replica `i` runs with seed `derive_seed(seed, i)`, as `simulate --replicas` and the oracle do.
-fn evaluate(
-    strategy: &dyn Strategy,
-    request: &Request,
-    replicas: u32,
-) -> Result<std::result::Result<Vec<ReplicaResult>, String>> {
-    let fixed = if strategy.randomized() {
-        None
-    } else {
-        match strategy.provision(request)? {
-            Decision::Feasible(p) => Some(p),
-            Decision::Infeasible(reason) => return Ok(Err(reason)),
-        }
-    };
-    let results: Result<Vec<ReplicaResult>> = (0..replicas)
-        .into_par_iter()
-        .map(|i| {
-            let seed = crate::rng::derive_seed(request.sim.seed, u64::from(i));
-            if strategy.adaptive() {
-                let predicted = fixed.map_or((f64::NAN, f64::NAN), |p| {
-                    (p.predicted_time_s, p.predicted_cost_usd)
-                });
-                let (run, plans) = strategy.run_adaptive(request, seed)?;
-                return Ok(ReplicaResult::new(&plans, predicted, run));
-            }
-            let p = match fixed {
-                Some(p) => p,
-                None => match strategy.provision(&Request { seed, ..*request })? {
-                    Decision::Feasible(p) => p,
-                    Decision::Infeasible(reason) => {
-                        return Err(Error::Internal(format!("{}: {reason}", strategy.spec())));
-                    }
-                },
-            };
-            let run = run_replica(request, &p.plan, seed)?;
-            Ok(ReplicaResult::new(
-                &[p.plan],
-                (p.predicted_time_s, p.predicted_cost_usd),
-                run,
-            ))
-        })
-        .collect();
-    results.map(Ok)
-}
-
-fn mean(values: impl Iterator<Item = f64>) -> f64 {
-    let (sum, n) = values.fold((0.0, 0u32), |(s, n), v| (s + v, n + 1));
-    sum / f64::from(n.max(1))
-}
-
-/// Runs every strategy at every objective time. `sim.seed` is the base seed of all replicas.
+/// Runs every strategy at every objective time. `sim.seed` is the base seed of all replicas;
+/// progress is reported to `progress` after each (objective, strategy) with the number done and
+/// the total.
 pub fn compare(
     workload: &Workload,
     platform: &Platform,
     strategies: &[Box<dyn Strategy>],
     config: &CompareConfig,
     sim: &SimOptions,
+    parallel: &Parallelism,
+    progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Vec<CompareRow>> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = config.threads {
-        builder = builder.num_threads(t.max(1));
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
-    pool.install(|| {
-        let mut rows = Vec::new();
-        for &deadline_s in &config.deadlines_s {
-            let request = Request {
-                workload,
-                platform,
-                deadline_s,
-                epochs: config.epochs,
-                seed: sim.seed,
-                sim,
-                threads: config.threads,
-            };
-            let default_oracle = Oracle {
-                replicas: config.replicas,
-                ..Oracle::from_spec(&crate::config::spec::Spec::parse("oracle", "oracle")?)?
-            };
-            let listed = strategies
-                .iter()
-                .position(|s| s.spec().starts_with("oracle"));
-            let oracle_results = match listed {
-                Some(i) => evaluate(strategies[i].as_ref(), &request, config.replicas)?,
-                None => evaluate(&default_oracle, &request, config.replicas)?,
-            };
-            let oracle_cost = oracle_results
-                .as_ref()
-                .ok()
-                .map(|r| mean(r.iter().map(|x| x.run.cost_usd)));
-            for (index, strategy) in strategies.iter().enumerate() {
-                let results = if Some(index) == listed {
-                    oracle_results.clone()
-                } else {
-                    evaluate(strategy.as_ref(), &request, config.replicas)?
-                };
-                rows.push(row(
-                    strategy.as_ref(),
-                    &request,
+    let default_oracle = Oracle {
+        replicas: config.replicas,
+        ..Oracle::default()
+    };
+    let listed = strategies
+        .iter()
+        .position(|s| s.spec().starts_with("oracle"));
+    let total = config.deadlines_s.len() * (strategies.len() + usize::from(listed.is_none()));
+    let mut done = 0;
+    let mut rows = Vec::new();
+    for &deadline_s in &config.deadlines_s {
+        let scenario = Scenario {
+            workload,
+            platform,
+            epochs: config.epochs,
+            deadline_s: Some(deadline_s),
+            sim,
+        };
+        let oracle: &dyn Strategy = match listed {
+            Some(i) => strategies[i].as_ref(),
+            None => &default_oracle,
+        };
+        let oracle_summary = evaluate(
+            &scenario,
+            Subject::Strategy(oracle),
+            config.replicas,
+            parallel,
+        )?;
+        done += 1;
+        progress(done, total);
+        let oracle_cost = oracle_summary
+            .feasible
+            .then_some(oracle_summary.cost_usd.mean);
+        for (index, strategy) in strategies.iter().enumerate() {
+            let summary = if Some(index) == listed {
+                oracle_summary.clone()
+            } else {
+                let summary = evaluate(
+                    &scenario,
+                    Subject::Strategy(strategy.as_ref()),
                     config.replicas,
-                    results,
-                    oracle_cost,
-                ));
-            }
-        }
-        Ok(rows)
-    })
-}
-
-fn row(
-    strategy: &dyn Strategy,
-    request: &Request,
-    replicas: u32,
-    results: std::result::Result<Vec<ReplicaResult>, String>,
-    oracle_cost: Option<f64>,
-) -> CompareRow {
-    let base = CompareRow {
-        workload: request.workload.name.clone(),
-        platform: request.platform.name.clone(),
-        epochs: request.epochs,
-        deadline_s: request.deadline_s,
-        strategy: strategy.spec(),
-        feasible: false,
-        replicas,
-        functions: f64::NAN,
-        memory_mb: f64::NAN,
-        local_batch: f64::NAN,
-        provisioned_mb: f64::NAN,
-        checkpoint: false,
-        predicted_time_s: f64::NAN,
-        predicted_cost_usd: f64::NAN,
-        mean_time_s: f64::NAN,
-        p95_time_s: f64::NAN,
-        deadline_met_fraction: 0.0,
-        failures: 0,
-        mean_cost_usd: f64::NAN,
-        regret_usd: None,
-        reason: None,
-    };
-    let results = match results {
-        Err(reason) => {
-            return CompareRow {
-                reason: Some(reason),
-                ..base
+                    parallel,
+                )?;
+                done += 1;
+                progress(done, total);
+                summary
             };
+            rows.push(CompareRow::new(
+                &scenario,
+                strategy.as_ref(),
+                summary,
+                oracle_cost,
+            ));
         }
-        Ok(r) => r,
-    };
-    let times: Vec<f64> = results.iter().map(|r| r.run.time_s).collect();
-    let mean_cost = mean(results.iter().map(|r| r.run.cost_usd));
-    CompareRow {
-        feasible: true,
-        functions: mean(results.iter().map(|r| r.functions)),
-        memory_mb: mean(results.iter().map(|r| r.memory_mb)),
-        local_batch: mean(results.iter().map(|r| r.local_batch)),
-        provisioned_mb: mean(results.iter().map(|r| r.provisioned_mb)),
-        checkpoint: results.first().is_some_and(|r| r.checkpoint),
-        predicted_time_s: mean(results.iter().map(|r| r.predicted_time_s)),
-        predicted_cost_usd: mean(results.iter().map(|r| r.predicted_cost_usd)),
-        mean_time_s: mean(times.iter().copied()),
-        p95_time_s: Stats::of(&times).p95,
-        deadline_met_fraction: results.iter().filter(|r| r.run.met).count() as f64
-            / f64::from(replicas),
-        failures: results.iter().filter(|r| r.run.failed).count() as u32,
-        mean_cost_usd: mean_cost,
-        regret_usd: oracle_cost.map(|o| mean_cost - o),
-        ..base
     }
+    Ok(rows)
 }

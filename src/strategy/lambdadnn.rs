@@ -50,25 +50,23 @@ impl Default for LambdaDnn {
 
 impl LambdaDnn {
     /// Reads `lambdadnn{margin=,exhaustive=,max_memory=,cost=}`.
-    pub fn from_spec(spec: &Spec, defaults: StrategyDefaults) -> Result<Self> {
+    pub fn from_spec(spec: &Spec, defaults: &StrategyDefaults) -> Result<Self> {
         spec.only(&["margin", "exhaustive", "max_memory", "cost"])?;
         let margin = spec.f64_or("margin", 0.0)?;
         if !(0.0..1.0).contains(&margin) {
             return Err(Error::invalid(
-                "--strategy",
+                "strategy",
                 format!("lambdadnn margin must lie in [0, 1), got {margin}"),
             ));
         }
         let cost_model = match spec.text("cost") {
             None => defaults.cost_model,
-            Some("functions+ps") => CostModel::FunctionsPlusPs,
-            Some("functions-only") => CostModel::FunctionsOnly,
-            Some(other) => {
-                return Err(Error::invalid(
-                    "--strategy",
-                    format!("lambdadnn cost must be functions+ps or functions-only, got `{other}`"),
-                ));
-            }
+            Some(text) => text.parse::<CostModel>().map_err(|_| {
+                Error::invalid(
+                    "strategy",
+                    format!("lambdadnn cost must be functions+ps or functions-only, got `{text}`"),
+                )
+            })?,
         };
         let max_memory_mb = spec
             .text("max_memory")
@@ -85,10 +83,7 @@ impl LambdaDnn {
 
 impl Strategy for LambdaDnn {
     fn spec(&self) -> String {
-        let cost = match self.cost_model {
-            CostModel::FunctionsPlusPs => "functions+ps",
-            CostModel::FunctionsOnly => "functions-only",
-        };
+        let cost = self.cost_model;
         let max = self
             .max_memory_mb
             .map_or(String::new(), |m| format!(",max_memory={m}"));

@@ -21,12 +21,11 @@ use serde::Serialize;
 
 use crate::analytic::{CostModel, predict};
 use crate::config::spec::Spec;
-use crate::engine::SimTime;
 use crate::error::{Error, Result};
+use crate::evaluate::Parallelism;
 use crate::plan::Plan;
 use crate::platform::Platform;
-use crate::platform::cpu::{CpuMode, FunctionCpu};
-use crate::training::{SimOptions, Status, simulate};
+use crate::training::{CostBreakdown, SimOptions, Status};
 use crate::workload::Workload;
 
 /// What a strategy is asked.
@@ -44,8 +43,25 @@ pub struct Request<'a> {
     pub seed: u64,
     /// The simulated world, for strategies that search or learn with the simulator.
     pub sim: &'a SimOptions,
-    /// Threads for strategies that simulate in parallel (`None`: all cores).
-    pub threads: Option<usize>,
+    /// Where strategies that simulate in parallel run their simulations.
+    pub parallel: &'a Parallelism,
+}
+
+/// One episode of an adaptive strategy (one that re-plans during the job).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdaptiveRun {
+    /// How the job ended.
+    pub status: Status,
+    /// Training time (s), or until the failure.
+    pub time_s: f64,
+    /// Cost (USD).
+    pub cost_usd: f64,
+    /// Cost components (USD).
+    pub cost_breakdown: CostBreakdown,
+    /// The plans used, in order.
+    pub plans: Vec<Plan>,
+    /// Events simulated.
+    pub events: u64,
 }
 
 /// A chosen plan with the strategy's own prediction of its time and cost.
@@ -73,9 +89,16 @@ pub trait Strategy: Send + Sync {
     /// The canonical spec: name and every parameter, e.g. `lambdadnn{margin=0.05,...}`.
     fn spec(&self) -> String;
 
-    /// Whether decisions depend on the request's seed (then `compare` draws one per replica).
+    /// Whether decisions depend on the request's seed (then every evaluation draws one per
+    /// replica).
     fn randomized(&self) -> bool {
         false
+    }
+
+    /// Prepares for requests like `request` before replicas are evaluated in parallel (Siren
+    /// trains or loads its policy here, once, instead of in every replica).
+    fn prepare(&self, _request: &Request) -> Result<()> {
+        Ok(())
     }
 
     /// Chooses a plan for `request` (for an adaptive strategy: its first plan).
@@ -87,9 +110,9 @@ pub trait Strategy: Send + Sync {
         false
     }
 
-    /// One replica of an adaptive strategy with base seed `seed`, and the plans it used. Strategies
-    /// with one plan per job are run by `compare` from that plan and need not implement it.
-    fn run_adaptive(&self, _request: &Request, _seed: u64) -> Result<(ReplicaRun, Vec<Plan>)> {
+    /// One replica of an adaptive strategy with base seed `seed`. Strategies with one plan per job
+    /// are run from that plan by the evaluation layer and need not implement it.
+    fn run_adaptive(&self, _request: &Request, _seed: u64) -> Result<AdaptiveRun> {
         Err(Error::Internal(format!(
             "{} does not re-plan during a job",
             self.spec()
@@ -97,28 +120,33 @@ pub trait Strategy: Send + Sync {
     }
 }
 
-/// Defaults for strategy parameters that also have a command-line flag.
-#[derive(Clone, Copy, Debug, Default)]
+/// Defaults for strategy parameters that come from outside the spec.
+#[derive(Clone, Debug, Default)]
 pub struct StrategyDefaults {
-    /// Cost model for strategies that minimise a predicted cost (`--cost-model`).
+    /// Cost model for strategies that minimise a predicted cost.
     pub cost_model: CostModel,
+    /// Where Siren keeps trained policies (`None`: in memory only).
+    pub policy_dir: Option<std::path::PathBuf>,
 }
 
-/// Builds a strategy from its spec (`lambdadnn{margin=0.05}`), given for `flag`.
+/// Builds a strategy from its spec (`lambdadnn{margin=0.05}`), given for `parameter`.
 pub fn parse_strategy(
-    flag: &str,
+    parameter: &str,
     text: &str,
-    defaults: StrategyDefaults,
+    defaults: &StrategyDefaults,
 ) -> Result<Box<dyn Strategy>> {
-    let spec = Spec::parse(flag, text)?;
+    let spec = Spec::parse(parameter, text)?;
     match spec.name.as_str() {
         "lambdadnn" => Ok(Box::new(lambdadnn::LambdaDnn::from_spec(&spec, defaults)?)),
         "naive" => Ok(Box::new(naive::Naive::from_spec(&spec)?)),
         "random" => Ok(Box::new(naive::Random::from_spec(&spec)?)),
         "oracle" => Ok(Box::new(oracle::Oracle::from_spec(&spec)?)),
-        "siren" => Ok(Box::new(siren::Siren::from_spec(&spec)?)),
+        "siren" => Ok(Box::new(siren::Siren::from_spec(
+            &spec,
+            defaults.policy_dir.as_deref(),
+        )?)),
         other => Err(Error::invalid(
-            flag,
+            parameter,
             format!("unknown strategy `{other}` (known: lambdadnn, naive, random, siren, oracle)"),
         )),
     }
@@ -196,75 +224,13 @@ impl ProvisionRecord {
     }
 }
 
-/// The time and cost of a plan whose functions run out of memory loading the model: the cold
-/// start and framework import (single-threaded, fluid), billed per invocation, plus the PS VM's
-/// minimum bill.
-pub fn out_of_memory(workload: &Workload, platform: &Platform, plan: &Plan) -> (f64, f64) {
-    let mut cpu = FunctionCpu::new(platform, plan.memory_mb, CpuMode::Fluid, 0.0);
-    let import = cpu
-        .run(SimTime::ZERO, workload.init_cpu_s, 1)
-        .map_or(0.0, |t| t.as_secs_f64());
-    let time_s = platform.lifecycle.cold_start_s + import;
-    let billed = platform.billed_duration_s(SimTime::from_secs_f64(import));
-    let n = f64::from(plan.functions);
-    let cost = n * Platform::gb_seconds(plan.memory_mb, billed) * platform.pricing.gb_second_usd
-        + n * platform.pricing.request_usd
-        + platform.ps_cost_usd(plan.parameter_servers, time_s);
-    (time_s, cost)
-}
-
-/// One replica's end.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct ReplicaRun {
-    /// Training time (s), or until the failure.
-    pub time_s: f64,
-    /// Cost (USD).
-    pub cost_usd: f64,
-    /// Completed by the objective time.
-    pub met: bool,
-    /// Timed out or ran out of memory.
-    pub failed: bool,
-}
-
-/// Runs one replica of `plan` at `request`'s objective with base seed `seed`. A memory below the
-/// workload's minimum fails out of memory (see [`out_of_memory`]).
-pub fn run_replica(request: &Request, plan: &Plan, seed: u64) -> Result<ReplicaRun> {
-    if plan.memory_mb < request.workload.min_memory_mb {
-        let (time_s, cost_usd) = out_of_memory(request.workload, request.platform, plan);
-        return Ok(ReplicaRun {
-            time_s,
-            cost_usd,
-            met: false,
-            failed: true,
-        });
-    }
-    let options = SimOptions {
-        seed,
-        ..request.sim.clone()
-    };
-    let o = simulate(
-        request.workload,
-        request.platform,
-        plan,
-        request.epochs,
-        &options,
-    )?;
-    let completed = o.status == Status::Completed;
-    Ok(ReplicaRun {
-        time_s: o.time_s,
-        cost_usd: o.cost_usd,
-        met: completed && o.time_s <= request.deadline_s,
-        failed: !completed,
-    })
-}
-
-/// Checks an objective time given for `flag`.
-pub fn check_deadline(flag: &str, deadline_s: f64) -> Result<f64> {
+/// Checks an objective time given for `parameter`.
+pub fn check_deadline(parameter: &str, deadline_s: f64) -> Result<f64> {
     if deadline_s.is_finite() && deadline_s > 0.0 {
         Ok(deadline_s)
     } else {
         Err(Error::invalid(
-            flag,
+            parameter,
             format!("must be a positive finite number of seconds, got {deadline_s}"),
         ))
     }

@@ -38,7 +38,7 @@ impl Naive {
         let max_functions = spec.u32_or("max", 10, 1, 100_000)?;
         if min_functions > max_functions {
             return Err(Error::invalid(
-                "--strategy",
+                "strategy",
                 format!("naive needs min <= max, got min={min_functions} max={max_functions}"),
             ));
         }

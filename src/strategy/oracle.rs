@@ -4,22 +4,28 @@
 //! every `n` in `1..=max_functions` and the local batches `{Eq. 9's, b_l^f / 2, b_l^f, 2 b_l^f}`
 //! that keep `n b_l <= b_g^max`; all checkpoint before the timeout. The answer is the plan with the
 //! lowest mean simulated cost among those that finish by `T_o` in at least a fraction `q` of `R`
-//! seeded replicas (the same replicas `compare` runs).
+//! seeded replicas. The oracle is clairvoyant: its replicas are the ones an evaluation with the
+//! same base seed runs (replica `i` seeded `derive_seed(seed, i)`), so it meets its quantile on
+//! exactly those.
 //!
-//! Search order and pruning: candidates are simulated in increasing order of their closed-form cost
-//! less a `slack` (default 5%), skipping those whose closed-form time less the slack exceeds `T_o`,
-//! and the search stops once that bound reaches the best simulated mean cost found. The closed form
-//! ignores cold starts, stragglers and billing granularity, which only add time and cost; the slack
-//! covers what can make a simulation cheaper than it (CFS bursts running ahead of the fluid share).
-//! It is a bound in practice, not a proof: raise `slack` to search more.
+//! **Sound pruning.** Each candidate has proven lower bounds on the time of any completed run and
+//! on the cost of any run ([`crate::training::lower_bound`]: start-up, load, and per iteration the
+//! fastest compute the world's variation model can draw at the simulator's own rate `R(m, b_l)`,
+//! plus communication). Candidates are simulated in increasing order of their cost bound; one whose
+//! completion bound exceeds `T_o` cannot meet the objective in any replica and is skipped (unless
+//! `q = 0`), and the search stops once the next cost bound reaches the best mean cost found, since
+//! every replica of every remaining candidate costs at least that. The pruned search therefore
+//! returns what the exhaustive one (`exhaustive=true`) returns (tested). `slack` (default 0)
+//! lowers the bounds by that fraction, which only searches more. Replicas of a candidate run in
+//! chunks of 2, 4, 8, ... so that one that already missed too often is dropped early; acceptance
+//! needs every replica, so the answer does not depend on it.
 
-use rayon::prelude::*;
-
-use super::{Decision, Proposal, ReplicaRun, Request, Strategy, closed_form, run_replica};
-use crate::analytic::CostModel;
+use super::{Decision, Proposal, Request, Strategy};
 use crate::config::spec::Spec;
 use crate::error::{Error, Result};
+use crate::evaluate::{Evaluator, Scenario, Subject, Summary, SummaryBuilder};
 use crate::plan::Plan;
+use crate::training::lower_bound;
 
 /// Exhaustive simulated search.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,19 +38,49 @@ pub struct Oracle {
     pub max_functions: u32,
     /// Memory step of the search (MB); `None` for the platform's step.
     pub step_mb: Option<u32>,
-    /// Slack of the closed-form bounds used to order and prune candidates.
+    /// Fraction the proven bounds are lowered by before pruning (0: prune exactly).
     pub slack: f64,
+    /// Simulate every candidate (no pruning): slow, for checking the pruned search.
+    pub exhaustive: bool,
+}
+
+impl Default for Oracle {
+    fn default() -> Self {
+        Oracle {
+            quantile: 0.99,
+            replicas: 100,
+            max_functions: 32,
+            step_mb: None,
+            slack: 0.0,
+            exhaustive: false,
+        }
+    }
+}
+
+/// A candidate plan with its proven bounds.
+struct Candidate {
+    plan: Plan,
+    completion_time_s: f64,
+    cost_usd: f64,
 }
 
 impl Oracle {
-    /// Reads `oracle{q=,replicas=,max_functions=,step=,slack=}`.
+    /// Reads `oracle{q=,replicas=,max_functions=,step=,slack=,exhaustive=}`.
     pub fn from_spec(spec: &Spec) -> Result<Self> {
-        spec.only(&["q", "replicas", "max_functions", "step", "slack"])?;
-        let quantile = spec.f64_or("q", 0.99)?;
-        let slack = spec.f64_or("slack", 0.05)?;
+        spec.only(&[
+            "q",
+            "replicas",
+            "max_functions",
+            "step",
+            "slack",
+            "exhaustive",
+        ])?;
+        let d = Oracle::default();
+        let quantile = spec.f64_or("q", d.quantile)?;
+        let slack = spec.f64_or("slack", d.slack)?;
         if !(0.0..=1.0).contains(&quantile) || !(0.0..1.0).contains(&slack) {
             return Err(Error::invalid(
-                "--strategy",
+                "strategy",
                 format!(
                     "oracle needs 0 <= q <= 1 and 0 <= slack < 1, got q={quantile} slack={slack}"
                 ),
@@ -56,20 +92,27 @@ impl Oracle {
             .transpose()?;
         Ok(Oracle {
             quantile,
-            replicas: spec.u32_or("replicas", 100, 1, 1_000_000)?,
-            max_functions: spec.u32_or("max_functions", 32, 1, 100_000)?,
+            replicas: spec.u32_or("replicas", d.replicas, 1, 1_000_000)?,
+            max_functions: spec.u32_or("max_functions", d.max_functions, 1, 100_000)?,
             step_mb,
             slack,
+            exhaustive: spec.bool_or("exhaustive", false)?,
         })
     }
 
-    /// The candidate plans with their closed-form bounds, cheapest bound first.
-    fn candidates(&self, request: &Request) -> Vec<(f64, Plan)> {
+    /// Misses allowed among the replicas.
+    fn allowed_misses(&self) -> u32 {
+        ((1.0 - self.quantile) * f64::from(self.replicas) + 1e-9).floor() as u32
+    }
+
+    /// The candidate plans with their bounds, cheapest bound first.
+    fn candidates(&self, request: &Request) -> Result<Vec<Candidate>> {
         let (workload, platform) = (request.workload, request.platform);
         let stride = self
             .step_mb
             .map_or(1, |s| (s / platform.memory.step_mb).max(1) as usize);
         let b_f = workload.reference_local_batch;
+        let must_meet = self.allowed_misses() < self.replicas;
         let mut out = Vec::new();
         for memory in platform
             .memory_grid_from(workload.min_memory_mb)
@@ -97,73 +140,73 @@ impl Oracle {
                         parameter_servers: 1,
                         checkpoint: true,
                     };
-                    let bound = closed_form(request, &plan, CostModel::FunctionsPlusPs);
-                    if bound.predicted_time_s * (1.0 - self.slack) > request.deadline_s {
-                        continue;
+                    let bound =
+                        lower_bound(workload, platform, &plan, request.epochs, request.sim)?;
+                    let keep = 1.0 - self.slack;
+                    let candidate = Candidate {
+                        plan,
+                        completion_time_s: bound.completion_time_s * keep,
+                        cost_usd: bound.cost_usd * keep,
+                    };
+                    if self.exhaustive
+                        || !must_meet
+                        || candidate.completion_time_s <= request.deadline_s
+                    {
+                        out.push(candidate);
                     }
-                    out.push((bound.predicted_cost_usd * (1.0 - self.slack), plan));
                 }
             }
         }
         out.sort_by(|a, b| {
-            a.0.total_cmp(&b.0).then_with(|| {
-                (a.1.memory_mb, a.1.functions, a.1.local_batch).cmp(&(
-                    b.1.memory_mb,
-                    b.1.functions,
-                    b.1.local_batch,
-                ))
+            a.cost_usd.total_cmp(&b.cost_usd).then_with(|| {
+                let key = |p: &Plan| (p.memory_mb, p.functions, p.local_batch);
+                key(&a.plan).cmp(&key(&b.plan))
             })
         });
-        out
+        Ok(out)
     }
-}
 
-/// Replicas are simulated in chunks of 2, 4, 8, ... so that a candidate that already missed too
-/// often is dropped early; acceptance needs every replica, so the answer does not depend on it.
-const FIRST_CHUNK: u32 = 2;
-
-impl Oracle {
-    /// Mean time and cost of `plan` over the replicas if it meets the objective in a fraction `q`
-    /// of them, else `None`. Replica `i` uses seed `derive_seed(seed, i)`, as `compare` does.
-    fn evaluate(&self, request: &Request, plan: &Plan) -> Result<Option<(f64, f64)>> {
-        let allowed_misses =
-            ((1.0 - self.quantile) * f64::from(self.replicas) + 1e-9).floor() as u32;
+    /// The summary of `plan` over the replicas if it meets the objective in a fraction `q` of
+    /// them, else `None`.
+    fn evaluate(&self, request: &Request, plan: &Plan) -> Result<Option<Summary>> {
+        let scenario = Scenario {
+            workload: request.workload,
+            platform: request.platform,
+            epochs: request.epochs,
+            deadline_s: Some(request.deadline_s),
+            sim: request.sim,
+        };
+        let evaluator = Evaluator::new(scenario, Subject::Plan(*plan), request.parallel)?;
+        let allowed = self.allowed_misses();
+        let mut builder = SummaryBuilder::default();
         let mut misses = 0u32;
-        let (mut time_sum, mut cost_sum) = (0.0, 0.0);
-        let (mut start, mut chunk) = (0u32, FIRST_CHUNK);
+        let (mut start, mut chunk) = (0u32, 2u32);
         while start < self.replicas {
             let end = start.saturating_add(chunk).min(self.replicas);
             chunk = chunk.saturating_mul(2);
-            let runs: Vec<ReplicaRun> = (start..end)
-                .into_par_iter()
-                .map(|i| {
-                    run_replica(
-                        request,
-                        plan,
-                        crate::rng::derive_seed(request.sim.seed, u64::from(i)),
-                    )
-                })
-                .collect::<Result<_>>()?;
-            for run in runs {
+            for run in evaluator.runs(start..end, request.parallel)? {
                 misses += u32::from(!run.met);
-                time_sum += run.time_s;
-                cost_sum += run.cost_usd;
+                builder.add(&run);
             }
-            if misses > allowed_misses {
+            if misses > allowed {
                 return Ok(None);
             }
             start = end;
         }
-        let n = f64::from(self.replicas);
-        Ok(Some((time_sum / n, cost_sum / n)))
+        Ok(Some(builder.finish()))
     }
 }
 
 impl Strategy for Oracle {
     fn spec(&self) -> String {
         let step = self.step_mb.map_or(String::new(), |s| format!(",step={s}"));
+        let exhaustive = if self.exhaustive {
+            ",exhaustive=true"
+        } else {
+            ""
+        };
         format!(
-            "oracle{{q={},replicas={},max_functions={}{step},slack={}}}",
+            "oracle{{q={},replicas={},max_functions={}{step},slack={}{exhaustive}}}",
             self.quantile, self.replicas, self.max_functions, self.slack
         )
     }
@@ -171,18 +214,19 @@ impl Strategy for Oracle {
     fn provision(&self, request: &Request) -> Result<Decision> {
         let mut best: Option<Proposal> = None;
         let mut simulated = 0usize;
-        for (bound, plan) in self.candidates(request) {
-            if best.is_some_and(|b| bound >= b.predicted_cost_usd) {
+        for candidate in self.candidates(request)? {
+            if !self.exhaustive && best.is_some_and(|b| candidate.cost_usd >= b.predicted_cost_usd)
+            {
                 break;
             }
             simulated += 1;
-            if let Some((time_s, cost_usd)) = self.evaluate(request, &plan)?
-                && best.is_none_or(|b| cost_usd < b.predicted_cost_usd)
+            if let Some(summary) = self.evaluate(request, &candidate.plan)?
+                && best.is_none_or(|b| summary.cost_usd.mean < b.predicted_cost_usd)
             {
                 best = Some(Proposal {
-                    plan,
-                    predicted_time_s: time_s,
-                    predicted_cost_usd: cost_usd,
+                    plan: candidate.plan,
+                    predicted_time_s: summary.time_s.mean,
+                    predicted_cost_usd: summary.cost_usd.mean,
                 });
             }
         }

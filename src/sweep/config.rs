@@ -1,4 +1,4 @@
-//! Sweep configurations: base settings plus axes, expanded to a cross product of points.
+//! Sweep configurations: base settings plus axes, expanded lazily to a cross product of points.
 //!
 //! ```toml
 //! name = "fig2-mobilenet"
@@ -13,97 +13,30 @@
 //! skip_below_min_memory = true # drop points whose memory cannot hold the model
 //! ```
 //!
-//! Parameters (in `[base]` or `[axes]`): `workload`, `platform`, `epochs`, `functions`, `memory`,
-//! `local_batch`, `parameter_servers`, `checkpoint`, `cpu`, `jitter`, `network`, `ideal`,
-//! `replicas`, `deadline`, `strategy`, `cost_model`, `seed`; and any platform or workload field by
-//! its dotted key, `platform.network.ps_bandwidth_mb_per_s` or `workload.alpha1_samples_per_s_per_mb`.
-//! A point with a `strategy` asks it for the plan (`functions` and `memory` are then not needed);
-//! otherwise `functions` and `memory` give the plan.
+//! Parameters (in `[base]` or `[axes]`) are the fields of [`PointSpec`], the same typed point the
+//! command line fills in: `workload`, `platform`, `epochs`, `functions`, `memory`, `local_batch`,
+//! `parameter_servers`, `checkpoint`, `checkpoint_margin`, `cpu`, `jitter`, `network`, `ideal`,
+//! `replicas`, `deadline`, `strategy`, `cost_model`, `seed`, `trace`, `trace_sampling`,
+//! `trace_extrapolate`; and any platform or workload field by its dotted key,
+//! `platform.network.ps_bandwidth_mb_per_s` or `workload.alpha1_samples_per_s_per_mb`. Every value
+//! is parsed into its field's type when the file is read, so a bad value is reported with its file
+//! and field before anything runs. A point with a `strategy` asks it for the plan (`functions` and
+//! `memory` are then not needed); otherwise `functions` and `memory` give the plan.
 //!
-//! Points are numbered in cross-product order with the last axis varying fastest, after filtering.
-
-use std::fmt;
+//! Points are numbered by their index in the cross product (last axis fastest), whether or not a
+//! filter drops them, so a point's number and seed do not change when a filter does.
 
 use crate::config::ConfigSource;
 use crate::error::{Error, Result};
+use crate::point::PointSpec;
 
-/// A parameter value.
+/// One value of an axis: its text (as the CSV shows it) and the setting it makes.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Scalar {
-    /// A whole number.
-    Int(i64),
-    /// A real number.
-    Float(f64),
-    /// A string.
-    Str(String),
-    /// A boolean.
-    Bool(bool),
-}
-
-impl fmt::Display for Scalar {
-    /// As written in the output CSV (floats in shortest round-trip form).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Scalar::Int(v) => write!(f, "{v}"),
-            Scalar::Float(v) => write!(f, "{v}"),
-            Scalar::Str(v) => write!(f, "{v}"),
-            Scalar::Bool(v) => write!(f, "{v}"),
-        }
-    }
-}
-
-impl Scalar {
-    /// The value as a number, if it is one.
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Scalar::Int(v) => Some(*v as f64),
-            Scalar::Float(v) => Some(*v),
-            _ => None,
-        }
-    }
-}
-
-/// What kind of value a parameter takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Int,
-    Number,
-    Str,
-    Bool,
-}
-
-/// The named parameters and their kinds.
-const PARAMETERS: &[(&str, Kind)] = &[
-    ("workload", Kind::Str),
-    ("platform", Kind::Str),
-    ("epochs", Kind::Number),
-    ("functions", Kind::Int),
-    ("memory", Kind::Int),
-    ("local_batch", Kind::Int),
-    ("parameter_servers", Kind::Int),
-    ("checkpoint", Kind::Bool),
-    ("cpu", Kind::Str),
-    ("jitter", Kind::Str),
-    ("network", Kind::Str),
-    ("ideal", Kind::Bool),
-    ("replicas", Kind::Int),
-    ("deadline", Kind::Number),
-    ("strategy", Kind::Str),
-    ("cost_model", Kind::Str),
-    ("seed", Kind::Int),
-];
-
-fn kind_of(name: &str) -> Option<Kind> {
-    if let Some((_, k)) = PARAMETERS.iter().find(|(n, _)| *n == name) {
-        return Some(*k);
-    }
-    // Overrides of configuration fields: numbers or booleans, checked when the config is built.
-    let overrides = name
-        .strip_prefix("platform.")
-        .or_else(|| name.strip_prefix("workload."));
-    overrides
-        .filter(|rest| !rest.is_empty())
-        .map(|_| Kind::Number)
+pub struct AxisValue {
+    /// The value as written in the output (strings unquoted, numbers in shortest form).
+    pub text: String,
+    /// The point specification with just this parameter set.
+    pub spec: PointSpec,
 }
 
 /// One axis: a parameter and the values it takes.
@@ -112,7 +45,7 @@ pub struct Axis {
     /// Parameter name.
     pub name: String,
     /// Its values, in order.
-    pub values: Vec<Scalar>,
+    pub values: Vec<AxisValue>,
 }
 
 /// Which points to drop.
@@ -131,92 +64,89 @@ pub struct SweepConfig {
     pub name: String,
     /// What it is for.
     pub description: String,
-    /// Sweep seed: point `i` without a `seed` parameter uses `derive_seed(seed, i)`.
+    /// Sweep seed: a point without a `seed` parameter uses `derive_seed(seed, point)`.
     pub seed: u64,
     /// Settings shared by every point.
-    pub base: Vec<(String, Scalar)>,
+    pub base: PointSpec,
+    /// The base settings as written: (parameter, value text), in file order.
+    pub base_columns: Vec<(String, String)>,
     /// The axes, first varying slowest.
     pub axes: Vec<Axis>,
     /// Point filter.
     pub filter: Filter,
-    /// The file it came from.
+    /// The text it came from.
     pub source: ConfigSource,
 }
 
-fn scalar(location: &str, field: &str, value: &toml::Value, kind: Kind) -> Result<Scalar> {
-    let err = |what: &str| Error::Config {
-        location: location.to_string(),
-        field: field.to_string(),
-        message: format!("expected {what}, got {value}"),
-    };
-    match (kind, value) {
-        (Kind::Int, toml::Value::Integer(v)) => Ok(Scalar::Int(*v)),
-        (Kind::Int, _) => Err(err("a whole number")),
-        (Kind::Number, toml::Value::Integer(v)) => Ok(Scalar::Int(*v)),
-        (Kind::Number, toml::Value::Float(v)) if v.is_finite() => Ok(Scalar::Float(*v)),
-        (Kind::Number, toml::Value::Boolean(v)) if field.contains('.') => Ok(Scalar::Bool(*v)),
-        (Kind::Number, _) => Err(err("a finite number")),
-        (Kind::Str, toml::Value::String(v)) => Ok(Scalar::Str(v.clone())),
-        (Kind::Str, _) => Err(err("a string")),
-        (Kind::Bool, toml::Value::Boolean(v)) => Ok(Scalar::Bool(*v)),
-        (Kind::Bool, _) => Err(err("true or false")),
+/// Most values one axis may have.
+pub const MAX_AXIS_VALUES: u64 = 10_000_000;
+
+/// How a TOML value is written in the output CSV.
+fn value_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(v) => v.to_string(),
+        toml::Value::Float(v) => v.to_string(),
+        toml::Value::Boolean(v) => v.to_string(),
+        other => other.to_string(),
     }
 }
 
-/// The values of a range `{ from, to, step }` (inclusive; `step` defaults to 1).
-fn range(location: &str, field: &str, table: &toml::Table, kind: Kind) -> Result<Vec<Scalar>> {
-    let err = |message: String| Error::Config {
-        location: location.to_string(),
-        field: field.to_string(),
-        message,
-    };
+/// The values of a range `{ from, to, step }` (inclusive; `step` defaults to 1): integers if all
+/// three are integers, else reals.
+fn range(table: &toml::Table) -> std::result::Result<Vec<toml::Value>, String> {
     if let Some(key) = table
         .keys()
         .find(|k| !["from", "to", "step"].contains(&k.as_str()))
     {
-        return Err(err(format!("unknown range key `{key}` (from, to, step)")));
+        return Err(format!("unknown range key `{key}` (from, to, step)"));
     }
-    let get = |key: &str| -> Result<Option<Scalar>> {
-        table
-            .get(key)
-            .map(|v| scalar(location, &format!("{field}.{key}"), v, Kind::Number))
-            .transpose()
+    let (Some(from), Some(to)) = (table.get("from"), table.get("to")) else {
+        return Err("a range needs `from` and `to`".into());
     };
-    let (Some(from), Some(to)) = (get("from")?, get("to")?) else {
-        return Err(err("a range needs `from` and `to`".into()));
+    let step = table
+        .get("step")
+        .cloned()
+        .unwrap_or(toml::Value::Integer(1));
+    let number = |v: &toml::Value| match v {
+        toml::Value::Integer(i) => Some(*i as f64),
+        toml::Value::Float(f) if f.is_finite() => Some(*f),
+        _ => None,
     };
-    let step = get("step")?.unwrap_or(Scalar::Int(1));
-    match (&from, &to, &step) {
-        (Scalar::Int(a), Scalar::Int(b), Scalar::Int(s)) => {
+    match (from, to, &step) {
+        (toml::Value::Integer(a), toml::Value::Integer(b), toml::Value::Integer(s)) => {
             if *s <= 0 || b < a {
-                return Err(err(format!(
+                return Err(format!(
                     "needs from <= to and step > 0, got {a}..{b} step {s}"
-                )));
+                ));
             }
             let count = (b - a) / s + 1;
-            if count > 10_000_000 {
-                return Err(err(format!("{count} values is too many for one axis")));
-            }
-            Ok((0..count).map(|i| Scalar::Int(a + i * s)).collect())
-        }
-        _ if kind == Kind::Int => Err(err("an integer parameter needs an integer range".into())),
-        _ => {
-            let (a, b, s) = (
-                from.as_f64().unwrap_or(f64::NAN),
-                to.as_f64().unwrap_or(f64::NAN),
-                step.as_f64().unwrap_or(f64::NAN),
-            );
-            if !(s > 0.0 && b >= a) {
-                return Err(err(format!(
-                    "needs from <= to and step > 0, got {a}..{b} step {s}"
-                )));
-            }
-            let count = ((b - a) / s + 1e-9).floor() as u64 + 1;
-            if count > 10_000_000 {
-                return Err(err(format!("{count} values is too many for one axis")));
+            if count as u64 > MAX_AXIS_VALUES {
+                return Err(format!(
+                    "{count} values is too many for one axis (at most {MAX_AXIS_VALUES})"
+                ));
             }
             Ok((0..count)
-                .map(|i| Scalar::Float(a + i as f64 * s))
+                .map(|i| toml::Value::Integer(a + i * s))
+                .collect())
+        }
+        _ => {
+            let (Some(a), Some(b), Some(s)) = (number(from), number(to), number(&step)) else {
+                return Err("from, to and step must be finite numbers".into());
+            };
+            if !(s > 0.0 && b >= a) {
+                return Err(format!(
+                    "needs from <= to and step > 0, got {a}..{b} step {s}"
+                ));
+            }
+            let count = ((b - a) / s + 1e-9).floor() + 1.0;
+            if count > MAX_AXIS_VALUES as f64 {
+                return Err(format!(
+                    "{count} values is too many for one axis (at most {MAX_AXIS_VALUES})"
+                ));
+            }
+            Ok((0..count as u64)
+                .map(|i| toml::Value::Float(a + i as f64 * s))
                 .collect())
         }
     }
@@ -256,6 +186,16 @@ fn flatten_overrides(table: &toml::Table) -> Vec<(String, &toml::Value)> {
     out
 }
 
+impl std::str::FromStr for SweepConfig {
+    type Err = Error;
+
+    /// Parses a sweep configuration from TOML text (errors say `<string>` where a file name
+    /// would go).
+    fn from_str(text: &str) -> Result<SweepConfig> {
+        SweepConfig::parse(text, "<string>")
+    }
+}
+
 impl SweepConfig {
     /// Loads and checks a sweep configuration file.
     pub fn load(path: &str) -> Result<SweepConfig> {
@@ -263,22 +203,37 @@ impl SweepConfig {
             path: path.into(),
             source,
         })?;
+        SweepConfig::parse(&text, path)
+    }
+
+    /// Parses and checks a sweep configuration; errors name `location` and the field.
+    pub fn parse(text: &str, location: &str) -> Result<SweepConfig> {
         let source = ConfigSource {
-            location: path.to_string(),
-            text,
+            location: location.to_string(),
+            text: text.to_string(),
         };
         let table: toml::Table = source.parse()?;
-        let location = source.location.as_str();
         let err = |field: &str, message: String| Error::Config {
             location: location.to_string(),
             field: field.to_string(),
             message,
         };
+        let setting = |field: &str, name: &str, value: &toml::Value| {
+            PointSpec::one(name, value).map_err(|e| {
+                let message = e.to_string();
+                let message = message
+                    .strip_prefix(&format!("{name}: "))
+                    .unwrap_or(&message)
+                    .to_string();
+                err(field, message)
+            })
+        };
         let mut name = None;
         let mut description = String::new();
         let mut seed = 1u64;
-        let mut base = Vec::new();
-        let mut axes = Vec::new();
+        let mut base = PointSpec::default();
+        let mut base_columns = Vec::new();
+        let mut axes: Vec<Axis> = Vec::new();
         let mut filter = Filter::default();
         for (key, value) in &table {
             match (key.as_str(), value) {
@@ -296,23 +251,16 @@ impl SweepConfig {
                 ("seed", _) => return Err(err("seed", "expected a whole number >= 0".into())),
                 ("base", toml::Value::Table(t)) => {
                     for (k, v) in flatten_overrides(t) {
-                        let field = format!("base.{k}");
-                        let kind =
-                            kind_of(&k).ok_or_else(|| err(&field, "unknown parameter".into()))?;
-                        base.push((k.clone(), scalar(location, &field, v, kind)?));
+                        base.merge(&setting(&format!("base.{k}"), &k, v)?);
+                        base_columns.push((k.clone(), value_text(v)));
                     }
                 }
                 ("axes", toml::Value::Table(t)) => {
                     for (k, v) in flatten_overrides(t) {
                         let field = format!("axes.{k}");
-                        let kind =
-                            kind_of(&k).ok_or_else(|| err(&field, "unknown parameter".into()))?;
-                        let values = match v {
-                            toml::Value::Array(items) => items
-                                .iter()
-                                .map(|item| scalar(location, &field, item, kind))
-                                .collect::<Result<Vec<_>>>()?,
-                            toml::Value::Table(r) => range(location, &field, r, kind)?,
+                        let raw = match v {
+                            toml::Value::Array(items) => items.clone(),
+                            toml::Value::Table(r) => range(r).map_err(|m| err(&field, m))?,
                             _ => {
                                 return Err(err(
                                     &field,
@@ -320,9 +268,18 @@ impl SweepConfig {
                                 ));
                             }
                         };
-                        if values.is_empty() {
+                        if raw.is_empty() {
                             return Err(err(&field, "an axis needs at least one value".into()));
                         }
+                        let values = raw
+                            .iter()
+                            .map(|v| {
+                                Ok(AxisValue {
+                                    text: value_text(v),
+                                    spec: setting(&field, &k, v)?,
+                                })
+                            })
+                            .collect::<Result<Vec<_>>>()?;
                         axes.push(Axis {
                             name: k.clone(),
                             values,
@@ -357,7 +314,10 @@ impl SweepConfig {
                 }
             }
         }
-        if let Some((k, _)) = base.iter().find(|(k, _)| axes.iter().any(|a| &a.name == k)) {
+        if let Some((k, _)) = base_columns
+            .iter()
+            .find(|(k, _)| axes.iter().any(|a| &a.name == k))
+        {
             return Err(err(
                 &format!("base.{k}"),
                 "is also an axis; give it in one place".into(),
@@ -368,21 +328,22 @@ impl SweepConfig {
             description,
             seed,
             base,
+            base_columns,
             axes,
             filter,
             source,
         })
     }
 
-    /// Number of points in the cross product, before filtering.
+    /// Number of points in the cross product (saturating at `u64::MAX`).
     pub fn raw_points(&self) -> u64 {
         self.axes
             .iter()
             .fold(1u64, |n, a| n.saturating_mul(a.values.len() as u64))
     }
 
-    /// The parameters of raw point `index`: base settings, then each axis's value.
-    pub fn params(&self, index: u64) -> Vec<(&str, &Scalar)> {
+    /// The axis values of point `index` (last axis fastest), one per axis.
+    pub fn axis_values(&self, index: u64) -> Vec<&AxisValue> {
         let mut chosen = vec![0usize; self.axes.len()];
         let mut rest = index;
         for (slot, axis) in chosen.iter_mut().zip(&self.axes).rev() {
@@ -390,25 +351,30 @@ impl SweepConfig {
             *slot = (rest % len) as usize;
             rest /= len;
         }
-        let mut params: Vec<(&str, &Scalar)> =
-            self.base.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        params.extend(
-            self.axes
-                .iter()
-                .zip(chosen)
-                .map(|(a, i)| (a.name.as_str(), &a.values[i])),
-        );
-        params
+        self.axes
+            .iter()
+            .zip(chosen)
+            .map(|(a, i)| &a.values[i])
+            .collect()
+    }
+
+    /// The full specification of point `index`: the base settings with its axis values applied.
+    pub fn point(&self, index: u64) -> PointSpec {
+        let mut spec = self.base.clone();
+        for value in self.axis_values(index) {
+            spec.merge(&value.spec);
+        }
+        spec
+    }
+
+    /// Whether `seed` is set by the base settings or an axis.
+    pub fn sets_seed(&self) -> bool {
+        self.base.seed.is_some() || self.axes.iter().any(|a| a.name == "seed")
     }
 
     /// A stable fingerprint of the configuration text (FNV-1a, 64 bit) for resume checks.
     pub fn fingerprint(&self) -> String {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in self.source.text.bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{hash:016x}")
+        crate::fingerprint::fnv1a_hex(self.source.text.as_bytes())
     }
 }
 
@@ -417,14 +383,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<SweepConfig> {
-        let dir = std::env::temp_dir().join(format!("lambdasim-sweepcfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!(
-            "{:x}.toml",
-            text.len() * 31 + text.bytes().map(usize::from).sum::<usize>()
-        ));
-        std::fs::write(&path, text).unwrap();
-        SweepConfig::load(path.to_str().unwrap())
+        text.parse()
     }
 
     #[test]
@@ -432,24 +391,33 @@ mod tests {
         let c = parse("name = \"t\"\n[base]\nworkload = \"mobilenet\"\n[axes]\nfunctions = [4, 8]\nmemory = { from = 1728, to = 1856, step = 64 }\n").unwrap();
         assert_eq!(c.raw_points(), 6);
         let values = |i| {
-            c.params(i)
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
+            let p = c.point(i);
+            format!(
+                "{},{},{}",
+                p.workload.unwrap(),
+                p.functions.unwrap(),
+                p.memory.unwrap()
+            )
         };
-        assert_eq!(values(0), "workload=mobilenet,functions=4,memory=1728");
-        assert_eq!(values(1), "workload=mobilenet,functions=4,memory=1792");
-        assert_eq!(values(3), "workload=mobilenet,functions=8,memory=1728");
-        assert_eq!(values(5), "workload=mobilenet,functions=8,memory=1856");
+        assert_eq!(values(0), "mobilenet,4,1728");
+        assert_eq!(values(1), "mobilenet,4,1792");
+        assert_eq!(values(3), "mobilenet,8,1728");
+        assert_eq!(values(5), "mobilenet,8,1856");
+        let texts: Vec<&str> = c.axis_values(5).iter().map(|v| v.text.as_str()).collect();
+        assert_eq!(texts, ["8", "1856"]);
         let f = parse("name = \"f\"\n[axes]\nepochs = { from = 0.5, to = 1.5, step = 0.5 }\nplatform.network.ps_bandwidth_mb_per_s = [600, 1200]\nworkload.alpha1_samples_per_s_per_mb = { from = 0.02, to = 0.03, step = 0.01 }\n").unwrap();
-        assert_eq!(
-            f.axes[0].values,
-            vec![Scalar::Float(0.5), Scalar::Float(1.0), Scalar::Float(1.5)]
-        );
+        let epochs: Vec<Option<f64>> = f.axes[0].values.iter().map(|v| v.spec.epochs).collect();
+        assert_eq!(epochs, [Some(0.5), Some(1.0), Some(1.5)]);
         assert_eq!(f.axes[1].name, "platform.network.ps_bandwidth_mb_per_s");
         assert_eq!(f.axes[2].name, "workload.alpha1_samples_per_s_per_mb");
         assert_eq!(f.axes[2].values.len(), 2);
+        assert_eq!(
+            f.point(0).platform_overrides,
+            vec![(
+                "network.ps_bandwidth_mb_per_s".to_string(),
+                crate::point::FieldValue::Int(600)
+            )]
+        );
     }
 
     #[test]
@@ -462,7 +430,15 @@ mod tests {
             ),
             (
                 "name = \"x\"\n[axes]\nfunctions = [1.5]\n",
-                "field `axes.functions`: expected a whole number",
+                "field `axes.functions`: invalid type: floating point `1.5`, expected u32",
+            ),
+            (
+                "name = \"x\"\n[axes]\nfunctions = [-1]\n",
+                "field `axes.functions`",
+            ),
+            (
+                "name = \"x\"\n[axes]\ncpu = [\"gpu\"]\n",
+                "field `axes.cpu`: cpu: `gpu` is not one of fluid, cfs",
             ),
             (
                 "name = \"x\"\n[axes]\nmemory = { from = 10, to = 1 }\n",
@@ -481,6 +457,7 @@ mod tests {
         ] {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(needle), "{text}: {e}");
+            assert!(e.starts_with("<string>"), "{e}");
         }
     }
 }

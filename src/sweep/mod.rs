@@ -1,12 +1,15 @@
-//! Parameter sweeps: grid configurations, parallel deterministic execution, streaming CSV,
-//! progress, resume, shards, merging and summaries. See [`config`] for the file format and [`run`]
-//! for the output and its guarantees.
+//! Parameter sweeps: grid configurations ([`config`]), parallel deterministic execution with
+//! progress ([`run`]), sinks for the results (a CSV directory with resume, shards and `merge`, or
+//! memory: [`sink`]), and grouped summaries ([`summarize`]).
 
 pub mod config;
-pub mod point;
 pub mod run;
+pub mod sink;
 pub mod summarize;
 
 pub use config::SweepConfig;
-pub use run::{SweepOptions, SweepReport, merge, run_sweep};
+pub use run::{
+    MemorySink, PointRecord, Progress, ShardInfo, SweepOptions, SweepReport, SweepSink, run_sweep,
+};
+pub use sink::{CsvSink, Manifest, merge};
 pub use summarize::summarize;

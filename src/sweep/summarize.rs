@@ -65,7 +65,7 @@ pub fn summarize(csv_path: &Path, by: &[String]) -> Result<Vec<Value>> {
         .map(|c| {
             find(c).ok_or_else(|| {
                 Error::invalid(
-                    "--by",
+                    "by",
                     format!(
                         "{} has no column `{c}` (columns: {})",
                         csv_path.display(),

@@ -1,5 +1,6 @@
 //! Iteration traces: per-(worker, iteration) records of a training run, their loading and
-//! validation, per-cell statistics, replay samplers, synthesis and λDNN's profiling step.
+//! validation, per-cell statistics, replay samplers and λDNN's profiling step (synthesis, which
+//! runs the simulator, is [`crate::synth`]).
 //!
 //! The format (CSV, specified in `traces/README.md`): optional leading `#` comment lines (free-form
 //! metadata; synthetic traces say so there), then a header naming the columns, then one row per
@@ -14,7 +15,6 @@
 pub mod profile;
 pub mod sampler;
 pub mod stats;
-pub mod synth;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -278,7 +278,7 @@ fn trace_files(path: &Path) -> Result<Vec<PathBuf>> {
     files.sort();
     if files.is_empty() {
         return Err(Error::invalid(
-            "--trace",
+            "trace",
             format!(
                 "{}: the directory holds no .csv trace files",
                 path.display()
@@ -314,7 +314,7 @@ impl IterationTrace {
                 }
                 Some(t) if t.workload != name => {
                     return Err(Error::invalid(
-                        "--trace",
+                        "trace",
                         format!(
                             "{} holds traces of several workloads ({}, {name}); choose one with --workload",
                             path.display(),
@@ -331,7 +331,7 @@ impl IterationTrace {
         }
         merged.ok_or_else(|| {
             Error::invalid(
-                "--trace",
+                "trace",
                 format!(
                     "{} has no trace of workload `{}` (it has: {})",
                     path.display(),

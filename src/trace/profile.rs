@@ -91,7 +91,7 @@ pub fn profile(trace: &IterationTrace, s3_knee_mb: f64) -> Result<Profile> {
         .collect();
     let no_reference = || {
         Error::invalid(
-            "--trace",
+            "trace",
             format!(
                 "{}: no recorded local batch reaches 80% CPU utilisation",
                 trace.source
@@ -108,7 +108,7 @@ pub fn profile(trace: &IterationTrace, s3_knee_mb: f64) -> Result<Profile> {
     } else {
         let h = batch_half_saturation.ok_or_else(|| {
             Error::invalid(
-                "--trace",
+                "trace",
                 format!(
                     "{}: without a cpu_util column the reference batch needs two batches at one memory",
                     trace.source
@@ -129,7 +129,7 @@ pub fn profile(trace: &IterationTrace, s3_knee_mb: f64) -> Result<Profile> {
         .collect();
     let fit = linear_fit(&points).ok_or_else(|| {
         Error::invalid(
-            "--trace",
+            "trace",
             format!(
                 "{}: the reference local batch {reference_local_batch} is recorded at fewer than two memories; R(m) cannot be fitted",
                 trace.source

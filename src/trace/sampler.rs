@@ -15,14 +15,15 @@
 //! case the two nearest recorded values are extended linearly and a warning says so.
 
 use rand::{Rng, RngExt};
-use rand_distr::{Distribution, LogNormal};
 
 use super::{Cell, IterationTrace};
 use crate::error::{Error, Result};
+use crate::plan::Plan;
+use crate::training::jitter::Bounded;
+use crate::training::{ComputeDraw, ComputeTimes};
 
 /// How compute times are drawn from a trace cell.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sampling {
     /// Bootstrap from all of the cell's recorded compute times.
     Empirical,
@@ -32,16 +33,11 @@ pub enum Sampling {
     Fitted,
 }
 
-impl Sampling {
-    /// The name used on the command line and in outputs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Sampling::Empirical => "empirical",
-            Sampling::Sequential => "sequential",
-            Sampling::Fitted => "fitted",
-        }
-    }
-}
+crate::named_enum!(Sampling, "trace_sampling", {
+    Empirical => "empirical",
+    Sequential => "sequential",
+    Fitted => "fitted",
+});
 
 /// Draws compute times for one plan from a trace.
 #[derive(Clone, Debug)]
@@ -58,7 +54,7 @@ pub struct TraceSampler {
     scale: f64,
     samples: Vec<f64>,
     by_worker: Vec<Vec<f64>>,
-    fitted: Option<LogNormal<f64>>,
+    fitted: Option<Bounded>,
     /// Where the trace came from.
     pub source: String,
     /// Set when the plan lies outside the recorded range and was extrapolated.
@@ -90,22 +86,22 @@ fn bracket(
         let above = values.iter().find(|&&v| v > x).copied().unwrap_or(hi);
         return Ok((below, above, None));
     }
-    let flag = if what == "memory" {
-        "--memory"
+    let parameter = if what == "memory" {
+        "memory"
     } else {
-        "--local-batch"
+        "local_batch"
     };
     let range = format!("the trace records {what} {lo}..{hi}");
     if !extrapolate {
         return Err(Error::invalid(
-            flag,
+            parameter,
             format!(
-                "{x} is outside the range {range}; pass --trace-extrapolate to extrapolate linearly (with a warning)"
+                "{x} is outside the range {range}; allow extrapolation (trace_extrapolate) to extend it linearly, with a warning"
             ),
         ));
     }
     let note = format!(
-        "{flag} {x} is outside the range {range}: extrapolating the training rate linearly"
+        "{parameter} {x} is outside the range {range}: extrapolating the training rate linearly"
     );
     let pair = if values.len() == 1 {
         (lo, lo)
@@ -170,7 +166,7 @@ impl TraceSampler {
         }
         if !(target_rate.is_finite() && target_rate > 0.0) {
             return Err(Error::invalid(
-                "--trace",
+                "trace",
                 format!(
                     "interpolating {} to {memory_mb} MB, local batch {local_batch} gives a training rate of {target_rate} samples/s",
                     trace.source
@@ -190,9 +186,8 @@ impl TraceSampler {
         let mean_compute_s = f64::from(local_batch) / target_rate;
         let scale = mean_compute_s / cell_mean;
         let fitted = if cell_cov > 0.0 {
-            let sigma2 = (1.0 + cell_cov * cell_cov).ln();
             Some(
-                LogNormal::new(mean_compute_s.ln() - sigma2 / 2.0, sigma2.sqrt())
+                Bounded::lognormal(mean_compute_s, cell_cov)
                     .map_err(|e| Error::Internal(format!("log-normal fit: {e}")))?,
             )
         } else {
@@ -229,6 +224,45 @@ impl TraceSampler {
                 times[(iteration % times.len() as u64) as usize] * self.scale
             }
             Sampling::Fitted => self.fitted.map_or(self.mean_compute_s, |d| d.sample(rng)),
+        }
+    }
+
+    /// The shortest compute time [`TraceSampler::sample`] can return (s).
+    pub fn min_sample(&self) -> f64 {
+        match self.mode {
+            Sampling::Empirical | Sampling::Sequential => {
+                self.samples.iter().copied().fold(f64::INFINITY, f64::min) * self.scale
+            }
+            Sampling::Fitted => self.fitted.map_or(self.mean_compute_s, |d| d.min),
+        }
+    }
+}
+
+impl ComputeTimes for TraceSampler {
+    fn describe(&self) -> String {
+        format!("{} ({})", self.source, self.mode.name())
+    }
+
+    fn draw(&self, worker: u32, iteration: u64, rng: &mut rand_chacha::ChaCha8Rng) -> ComputeDraw {
+        ComputeDraw::WallTime(self.sample(worker, iteration, rng))
+    }
+
+    fn lower_bound(&self) -> ComputeDraw {
+        ComputeDraw::WallTime(self.min_sample())
+    }
+
+    fn warning(&self) -> Option<String> {
+        self.warning.clone()
+    }
+
+    fn check_plan(&self, plan: &Plan) -> Result<()> {
+        if (self.memory_mb, self.local_batch) == (plan.memory_mb, plan.local_batch) {
+            Ok(())
+        } else {
+            Err(Error::Internal(format!(
+                "trace sampler built for ({} MB, batch {}) used for ({} MB, batch {})",
+                self.memory_mb, self.local_batch, plan.memory_mb, plan.local_batch
+            )))
         }
     }
 }
@@ -306,12 +340,9 @@ mod tests {
     fn outside_the_range_is_an_error_unless_extrapolating() {
         let t = trace(&[(1024, 32, &[1.0]), (2048, 32, &[0.5])]);
         let err = TraceSampler::new(&t, 3008, 32, Sampling::Empirical, false).unwrap_err();
-        assert!(
-            err.to_string().contains("--memory: 3008 is outside"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("memory: 3008 is outside"), "{err}");
         let err = TraceSampler::new(&t, 1024, 64, Sampling::Empirical, false).unwrap_err();
-        assert!(err.to_string().starts_with("--local-batch"), "{err}");
+        assert!(err.to_string().starts_with("local_batch"), "{err}");
         let s = TraceSampler::new(&t, 3072, 32, Sampling::Empirical, true).unwrap();
         // Rate 32 + 32 * (3072 - 1024) / 1024 = 96 samples/s.
         assert!((s.mean_compute_s - 32.0 / 96.0).abs() < 1e-12);

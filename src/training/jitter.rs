@@ -1,7 +1,9 @@
 //! Per-worker, per-iteration compute-time variation (jitter and stragglers).
 //!
 //! Each compute burst's CPU work is multiplied by a factor with mean 1, drawn independently per
-//! worker and iteration. Models, chosen at run time by name:
+//! worker and iteration; every model implements [`ComputeTimes`] with [`ComputeDraw::Factor`].
+//! Log-normal parts are truncated at six standard deviations of their logarithm (a fraction 2e-9
+//! of draws is clamped), so every factor is bounded. Models, chosen at run time by name:
 //!
 //! * `none`: every burst takes its nominal work.
 //! * `lognormal{cv=C}`: log-normal with mean 1 and coefficient of variation `C`
@@ -20,6 +22,7 @@
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, LogNormal};
 
+use super::compute::{ComputeDraw, ComputeTimes};
 use crate::config::spec::Spec;
 use crate::error::{Error, Result};
 
@@ -92,15 +95,15 @@ pub enum Jitter {
     LogNormal {
         /// Coefficient of variation of the factor.
         cv: f64,
-        /// The distribution (mean 1).
-        distribution: LogNormal<f64>,
+        /// The distribution (mean 1), truncated to six standard deviations of its logarithm.
+        distribution: Bounded,
     },
     /// Log-normal base times a capped Pareto straggler slowdown, normalised to mean 1.
     Straggler {
         /// The mixture's parameters.
         params: Straggler,
         /// The log-normal base (mean 1), if its CoV is positive.
-        base: Option<LogNormal<f64>>,
+        base: Option<Bounded>,
         /// `1 / E[1 + B X]`.
         normaliser: f64,
         /// Whether this is the named `pai` calibration.
@@ -115,9 +118,46 @@ impl Default for Jitter {
     }
 }
 
-fn lognormal_mean_one(cv: f64) -> std::result::Result<LogNormal<f64>, String> {
-    let sigma2 = (1.0 + cv * cv).ln();
-    LogNormal::new(-sigma2 / 2.0, sigma2.sqrt()).map_err(|e| format!("lognormal cv={cv}: {e}"))
+/// A log-normal factor with mean 1, truncated (clamped) to six standard deviations of its
+/// logarithm either side of the log-mean: the clamp moves a fraction 2e-9 of draws and makes every
+/// factor bounded, which the proven lower bounds of [`super::bounds`] need.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounded {
+    distribution: LogNormal<f64>,
+    /// Smallest factor drawn.
+    pub min: f64,
+    /// Largest factor drawn.
+    pub max: f64,
+}
+
+impl Bounded {
+    /// One draw.
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        self.distribution.sample(rng).clamp(self.min, self.max)
+    }
+}
+
+/// Standard deviations of the logarithm at which log-normal factors are truncated.
+const TRUNCATION_SIGMAS: f64 = 6.0;
+
+fn lognormal_mean_one(cv: f64) -> std::result::Result<Bounded, String> {
+    Bounded::lognormal(1.0, cv)
+}
+
+impl Bounded {
+    /// A log-normal with `mean` and coefficient of variation `cv`, truncated as above.
+    pub fn lognormal(mean: f64, cv: f64) -> std::result::Result<Bounded, String> {
+        let sigma2 = (1.0 + cv * cv).ln();
+        let (mu, sigma) = (mean.ln() - sigma2 / 2.0, sigma2.sqrt());
+        let distribution =
+            LogNormal::new(mu, sigma).map_err(|e| format!("lognormal cv={cv}: {e}"))?;
+        Ok(Bounded {
+            distribution,
+            min: (mu - TRUNCATION_SIGMAS * sigma).exp(),
+            max: (mu + TRUNCATION_SIGMAS * sigma).exp(),
+        })
+    }
 }
 
 impl Jitter {
@@ -186,7 +226,19 @@ impl Jitter {
         })
     }
 
+    /// The smallest factor [`Jitter::sample`] can return.
+    pub fn min_factor(&self) -> f64 {
+        match self {
+            Jitter::None => 1.0,
+            Jitter::LogNormal { distribution, .. } => distribution.min,
+            Jitter::Straggler {
+                base, normaliser, ..
+            } => base.map_or(1.0, |b| b.min) * normaliser,
+        }
+    }
+
     /// Draws one compute-time factor.
+    #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match self {
             Jitter::None => 1.0,
@@ -227,6 +279,25 @@ impl Jitter {
     }
 }
 
+impl ComputeTimes for Jitter {
+    fn describe(&self) -> String {
+        self.spec()
+    }
+
+    fn draw(
+        &self,
+        _worker: u32,
+        _iteration: u64,
+        rng: &mut rand_chacha::ChaCha8Rng,
+    ) -> ComputeDraw {
+        ComputeDraw::Factor(self.sample(rng))
+    }
+
+    fn lower_bound(&self) -> ComputeDraw {
+        ComputeDraw::Factor(self.min_factor())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,7 +312,7 @@ mod tests {
 
     #[test]
     fn lognormal_has_mean_one_and_the_requested_cv() {
-        let j = Jitter::parse("--jitter", "lognormal{cv=0.3}").unwrap();
+        let j = Jitter::parse("jitter", "lognormal{cv=0.3}").unwrap();
         let (mean, cv) = moments(&j, 200_000);
         assert!((mean - 1.0).abs() < 0.005, "mean {mean}");
         assert!((cv - 0.3).abs() < 0.01, "cv {cv}");
@@ -255,7 +326,7 @@ mod tests {
             "straggler{shape=1}",
             "straggler{cv=0,p=1,scale=1,shape=2,cap=3}",
         ] {
-            let j = Jitter::parse("--jitter", spec).unwrap();
+            let j = Jitter::parse("jitter", spec).unwrap();
             let (mean, _) = moments(&j, 400_000);
             assert!((mean - 1.0).abs() < 0.01, "{spec}: mean {mean}");
         }
@@ -282,17 +353,17 @@ mod tests {
     #[test]
     fn specs_round_trip_and_defaults_are_pai() {
         assert_eq!(Jitter::default().spec(), "pai");
-        let j = Jitter::parse("--jitter", "straggler{p=0.1}").unwrap();
+        let j = Jitter::parse("jitter", "straggler{p=0.1}").unwrap();
         assert_eq!(
             j.spec(),
             "straggler{cv=0.04,p=0.1,scale=0.25,shape=0.6,cap=10}"
         );
-        assert_eq!(Jitter::parse("--jitter", &j.spec()).unwrap(), j);
+        assert_eq!(Jitter::parse("jitter", &j.spec()).unwrap(), j);
     }
 
     #[test]
     fn bad_jitter_specs_are_rejected() {
-        assert_eq!(Jitter::parse("--jitter", "none").unwrap(), Jitter::None);
+        assert_eq!(Jitter::parse("jitter", "none").unwrap(), Jitter::None);
         for bad in [
             "gauss",
             "lognormal{cv=0}",
@@ -304,9 +375,9 @@ mod tests {
             "straggler{shape=0}",
             "straggler{cap=-1}",
         ] {
-            let e = Jitter::parse("--jitter", bad).unwrap_err();
+            let e = Jitter::parse("jitter", bad).unwrap_err();
             assert_eq!(e.exit_code(), 2);
-            assert!(e.to_string().starts_with("--jitter: "), "{e}");
+            assert!(e.to_string().starts_with("jitter: "), "{e}");
         }
     }
 }

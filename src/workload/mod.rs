@@ -12,7 +12,7 @@
 //! the paper's Fig. 3 (MobileNet: utilisation under 80% below a local batch of 64, rate converging
 //! to about 90 samples/s). The batch rule is Eq. 9.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigKind, ConfigSource, FieldCheck};
 use crate::error::{Error, Result};
@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 pub const REFERENCE_UTILISATION: f64 = 0.8;
 
 /// A training workload, as loaded from `configs/workloads/*.toml`.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Workload {
     /// Short name (`mobilenet`).
@@ -149,7 +149,7 @@ impl Workload {
     pub fn check_memory(&self, memory_mb: u32) -> Result<()> {
         if memory_mb < self.min_memory_mb {
             return Err(Error::invalid(
-                "--memory",
+                "memory",
                 format!(
                     "{memory_mb} MB is below {}'s minimum memory of {} MB (the model does not fit)",
                     self.name, self.min_memory_mb

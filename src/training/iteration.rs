@@ -1,0 +1,229 @@
+//! One BSP iteration's events, as the job handles them: start-up done (load the shard, or die out
+//! of memory), compute done (push), all gradients in (aggregate), aggregation done (pull), pull
+//! done (next iteration, a checkpoint stop, or the end), and the bookkeeping they share: S3
+//! transfer times, the timeout, and billing an invocation when it ends.
+
+use super::compute::{ComputeDraw, ComputeTimes};
+use super::job::{Event, Phase, TrainingJob};
+use super::observer::WorkerIteration;
+use crate::engine::SimTime;
+use crate::error::Result;
+use crate::network::{Direction, TransferNetwork};
+
+impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
+    /// The data shard each function loads, `d_t / n` (MB).
+    pub(super) fn shard_mb(&self) -> f64 {
+        self.workload.dataset_mb / f64::from(self.plan.functions)
+    }
+
+    /// Time to move `mb` between a function and S3, latency included.
+    pub(super) fn s3_transfer(&self, mb: f64) -> SimTime {
+        let seconds = mb / self.platform.s3_bandwidth_mb_per_s(self.plan.memory_mb);
+        self.latency.saturating_add(SimTime::from_secs_f64(seconds))
+    }
+
+    /// Sets the deadline of the invocation round whose handlers start at `handler_start` and
+    /// schedules the platform's kill, if the timeout is modelled.
+    pub(super) fn arm_timeout(&mut self, handler_start: SimTime) {
+        if self.options.assumptions.timeout {
+            let timeout = SimTime::from_secs_f64(self.platform.lifecycle.timeout_s);
+            let deadline = handler_start.saturating_add(timeout);
+            self.deadline = Some(deadline);
+            self.engine
+                .schedule_at(deadline, Event::Timeout(self.round));
+        }
+    }
+
+    /// Ends worker `w`'s current invocation at `at` and bills it.
+    pub(super) fn end_invocation(&mut self, w: usize, at: SimTime) {
+        let worker = &mut self.workers[w];
+        if worker.invocation_open {
+            worker.invocation_open = false;
+            self.bill
+                .invocation(self.platform, self.plan.memory_mb, worker.billing_start, at);
+        }
+    }
+
+    /// Worker `w` finished its start-up. If its memory cannot hold the model it dies now;
+    /// otherwise it downloads its data shard.
+    pub(super) fn init_done(&mut self, now: SimTime, w: u32) {
+        if self.out_of_memory {
+            self.end_invocation(w as usize, now);
+            self.workers[w as usize].end = Some(now);
+            self.finished_workers += 1;
+            return;
+        }
+        self.bill.s3_gets += self.platform.s3_gets_for(self.shard_mb());
+        let load = self.s3_transfer(self.shard_mb());
+        self.workers[w as usize].enter(Phase::Load, now);
+        self.engine
+            .schedule_at(now.saturating_add(load), Event::LoadDone(w));
+    }
+
+    pub(super) fn begin_compute(&mut self, now: SimTime, w: usize) -> Result<()> {
+        let worker = &mut self.workers[w];
+        worker.enter(Phase::Compute, now);
+        worker.compute_start = now;
+        let done = match self
+            .compute
+            .draw(w as u32, worker.iteration, &mut self.rngs[w])
+        {
+            ComputeDraw::WallTime(took) => now.saturating_add(SimTime::from_secs_f64(took)),
+            ComputeDraw::Factor(factor) => {
+                let work =
+                    self.compute_s_at_full_share * worker.cpu.fluid_rate(self.threads) * factor;
+                worker.cpu.run(now, work, self.threads)?
+            }
+        };
+        worker.compute_end = done;
+        if let Some(observer) = self.observer.as_deref_mut() {
+            observer.compute_started(w as u32, worker.iteration, now);
+        }
+        self.engine.schedule_at(
+            done.saturating_add(self.latency),
+            Event::ComputeDone(w as u32),
+        );
+        Ok(())
+    }
+
+    /// The compute ended at `compute_end` and the push latency has elapsed (`now`).
+    pub(super) fn compute_done(&mut self, now: SimTime, w: usize) {
+        let worker = &mut self.workers[w];
+        let compute_end = worker.compute_end;
+        worker.enter(Phase::Communication, compute_end);
+        if let Some(observer) = self.observer.as_deref_mut() {
+            observer.compute_finished(
+                w as u32,
+                worker.iteration,
+                worker.compute_start,
+                compute_end,
+            );
+        }
+        self.network.start(
+            now.as_secs_f64(),
+            Direction::Push,
+            w,
+            self.workload.model_mb,
+        );
+        self.arm(now, Direction::Push);
+    }
+
+    /// Recomputes when the next transfer in `direction` finishes: rounded up to the next
+    /// nanosecond, and always after `now` so that time moves on.
+    pub(super) fn arm(&mut self, now: SimTime, direction: Direction) {
+        self.next_completion[direction.index()] = self
+            .network
+            .next_completion_s(direction)
+            .map(|s| SimTime::from_secs_f64_ceil(s).max(SimTime(now.as_nanos() + 1)));
+    }
+
+    /// Handles the transfers in `direction` that have finished by `now`.
+    pub(super) fn transfers_done(&mut self, now: SimTime, direction: Direction) -> Result<()> {
+        let mut done = std::mem::take(&mut self.done);
+        done.clear();
+        self.network
+            .finish_until(now.as_secs_f64(), direction, &mut done);
+        for &w in &done {
+            match direction {
+                Direction::Push => self.push_done(now, w),
+                Direction::Pull => self.pull_done(now, w)?,
+            }
+        }
+        self.done = done;
+        self.arm(now, direction);
+        Ok(())
+    }
+
+    pub(super) fn push_done(&mut self, now: SimTime, w: usize) {
+        self.workers[w].enter(Phase::BarrierWait, now);
+        self.workers[w].push_end = now;
+        self.pushes_in += 1;
+        if self.pushes_in < self.plan.functions {
+            return;
+        }
+        self.pushes_in = 0;
+        self.gradients_in = now;
+        if self.aggregation == SimTime::ZERO {
+            self.aggregation_done(now);
+        } else {
+            self.engine
+                .schedule_at(now.saturating_add(self.aggregation), Event::AggregationDone);
+        }
+    }
+
+    pub(super) fn aggregation_done(&mut self, now: SimTime) {
+        self.aggregation_end = now;
+        for worker in &mut self.workers {
+            worker.enter(Phase::Communication, now);
+        }
+        let iteration = self.workers[0].iteration;
+        if let Some(observer) = self.observer.as_deref_mut() {
+            observer.aggregated(iteration, self.gradients_in, now);
+        }
+        self.consider_checkpoint(now, iteration);
+        self.last_aggregation_end = Some(now);
+        if self.latency == SimTime::ZERO {
+            self.start_pulls(now);
+        } else {
+            self.engine
+                .schedule_at(now.saturating_add(self.latency), Event::PullsStart);
+        }
+    }
+
+    pub(super) fn start_pulls(&mut self, now: SimTime) {
+        self.network.start_all(
+            now.as_secs_f64(),
+            Direction::Pull,
+            self.workers.len(),
+            self.workload.model_mb,
+        );
+        self.arm(now, Direction::Pull);
+    }
+
+    pub(super) fn pull_done(&mut self, now: SimTime, w: usize) -> Result<()> {
+        let iteration = self.workers[w].iteration;
+        if let Some(observer) = self.observer.as_deref_mut() {
+            let worker = &self.workers[w];
+            let secs =
+                |later: SimTime, earlier: SimTime| later.saturating_sub(earlier).as_secs_f64();
+            observer.worker_iteration_finished(&WorkerIteration {
+                worker: w as u32,
+                iteration,
+                compute_start: worker.compute_start,
+                compute_s: secs(worker.compute_end, worker.compute_start),
+                push_s: secs(worker.push_end, worker.compute_end),
+                barrier_wait_s: secs(self.aggregation_end, worker.push_end),
+                pull_s: secs(now, self.aggregation_end),
+            });
+        }
+        self.pulls_in += 1;
+        if self.pulls_in == self.plan.functions {
+            self.pulls_in = 0;
+            if let Some(observer) = self.observer.as_deref_mut() {
+                observer.iteration_finished(iteration, now);
+            }
+        }
+        self.workers[w].iteration += 1;
+        if iteration + 1 < self.iterations {
+            if !self.checkpoint_pending {
+                return self.begin_compute(now, w);
+            }
+            self.stop_for_checkpoint(now, w);
+            return Ok(());
+        }
+        let worker = &mut self.workers[w];
+        worker.enter(Phase::BarrierWait, now);
+        worker.end = Some(now);
+        self.end_invocation(w, now);
+        self.finished_workers += 1;
+        Ok(())
+    }
+
+    /// Tells the observer, if any, that a checkpoint was taken.
+    pub(super) fn notify_checkpoint(&mut self, saved: SimTime, resumed: SimTime) {
+        let done = self.iterations_completed();
+        if let Some(observer) = self.observer.as_deref_mut() {
+            observer.checkpointed(done, saved, resumed);
+        }
+    }
+}

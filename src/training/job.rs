@@ -1,0 +1,463 @@
+//! The training job's event loop: [`TrainingJob`], which a caller builds, advances event by event
+//! ([`TrainingJob::step`]) or runs to the end ([`TrainingJob::run`]), and whose state it can read
+//! in between (time, iterations done, checkpoints, status).
+//!
+//! Events are the functions' start-ups (cold start and framework import done), S3 loads done,
+//! compute phases done (with the push latency folded in), aggregation done, the pull latency
+//! elapsed, a checkpoint saved, and the platform's timeout. Transfer completions are not queued:
+//! the network model is polled for the next completion in each direction and that time competes
+//! with the engine's next event (completions first on a tie, push before pull), so no event ever
+//! needs cancelling when bandwidth is re-shared. Checkpoint and relaunch live in
+//! [`super::checkpoint`], billing in [`super::billing`].
+
+use rand_chacha::ChaCha8Rng;
+
+use super::billing::Bill;
+use super::compute::ComputeTimes;
+use super::observer::Observer;
+use super::options::SimOptions;
+use super::outcome::{Outcome, Status};
+use crate::engine::{Engine, SimTime};
+use crate::error::{Error, Result};
+use crate::network::{Direction, FastTransfers, Topology, TransferNetwork};
+use crate::plan::{Plan, check_epochs};
+use crate::platform::Platform;
+use crate::platform::cpu::FunctionCpu;
+use crate::workload::Workload;
+
+/// What a worker is doing, for the time breakdown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Phase {
+    ColdStart = 0,
+    Load = 1,
+    Compute = 2,
+    Communication = 3,
+    BarrierWait = 4,
+    Checkpoint = 5,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Event {
+    /// Cold start and framework import done: begin the S3 load (or die out of memory).
+    InitDone(u32),
+    /// Data shard loaded: begin the first iteration.
+    LoadDone(u32),
+    /// Gradients computed and the push latency elapsed: the push's bytes start to move. (One
+    /// event for both: the compute end is known when the compute starts.)
+    ComputeDone(u32),
+    /// The PSs finished aggregating.
+    AggregationDone,
+    /// Pull latency elapsed: all pulls' bytes start to move.
+    PullsStart,
+    /// Worker 0 finished writing the checkpoint to S3: relaunch the functions.
+    CheckpointSaved,
+    /// The platform kills the functions of this invocation round.
+    Timeout(u32),
+}
+
+pub(super) struct Worker {
+    pub(super) cpu: FunctionCpu,
+    pub(super) phase: Phase,
+    pub(super) phase_start: SimTime,
+    pub(super) in_phase_ns: [u64; 6],
+    pub(super) iteration: u64,
+    pub(super) compute_start: SimTime,
+    pub(super) compute_end: SimTime,
+    pub(super) push_end: SimTime,
+    pub(super) end: Option<SimTime>,
+    pub(super) billing_start: SimTime,
+    pub(super) invocation_open: bool,
+}
+
+impl Worker {
+    pub(super) fn enter(&mut self, phase: Phase, now: SimTime) {
+        self.in_phase_ns[self.phase as usize] += now.saturating_sub(self.phase_start).as_nanos();
+        self.phase = phase;
+        self.phase_start = now;
+    }
+}
+
+/// The links of `plan`'s deployment on `platform`, with the network efficiency applied when the
+/// assumptions model network overheads.
+pub fn topology(platform: &Platform, plan: &Plan, options: &SimOptions) -> Topology {
+    let efficiency = if options.assumptions.network_overheads {
+        platform.network.efficiency
+    } else {
+        1.0
+    };
+    Topology {
+        functions: plan.functions as usize,
+        parameter_servers: plan.parameter_servers as usize,
+        function_mb_per_s: platform.network.function_bandwidth_mb_per_s * efficiency,
+        ps_mb_per_s: platform.network.ps_bandwidth_mb_per_s * efficiency,
+    }
+}
+
+/// One data-parallel training job with parameter servers, on its own event engine.
+///
+/// ```
+/// use lambdasim::plan::Plan;
+/// use lambdasim::platform::Platform;
+/// use lambdasim::training::{SimOptions, Status, TrainingJob};
+/// use lambdasim::workload::Workload;
+///
+/// let workload = Workload::load("mobilenet").unwrap();
+/// let platform = Platform::load("aws-2020").unwrap();
+/// let plan = Plan::with_default_batch(&workload, 4, 3008);
+/// let options = SimOptions::default();
+/// let mut job = TrainingJob::new(&workload, &platform, &plan, 0.1, &options).unwrap();
+/// // Advance until the first iteration is done, then run to the end.
+/// while job.iterations_completed() == 0 {
+///     job.step().unwrap();
+/// }
+/// assert!(job.now().as_secs_f64() > 5.0); // cold start, framework import, S3 load, 1 iteration
+/// let outcome = job.run().unwrap();
+/// assert_eq!(outcome.status, Status::Completed);
+/// assert_eq!(outcome.iterations_completed, 20); // ceil(5,000 samples / (4 x 64))
+/// ```
+pub struct TrainingJob<
+    'a,
+    N: TransferNetwork = FastTransfers,
+    C: ComputeTimes + ?Sized = dyn ComputeTimes,
+> {
+    pub(super) workload: &'a Workload,
+    pub(super) platform: &'a Platform,
+    pub(super) plan: Plan,
+    pub(super) epochs: f64,
+    pub(super) options: &'a SimOptions,
+    pub(super) compute: &'a C,
+    pub(super) observer: Option<&'a mut dyn Observer>,
+    pub(super) network: N,
+    pub(super) engine: Engine<Event>,
+    pub(super) workers: Vec<Worker>,
+    pub(super) rngs: Vec<ChaCha8Rng>,
+    pub(super) iterations: u64,
+    pub(super) threads: u32,
+    pub(super) compute_s_at_full_share: f64,
+    pub(super) latency: SimTime,
+    pub(super) aggregation: SimTime,
+    /// When the next transfer in each direction finishes, if any (kept up to date after every
+    /// change to that direction's flows).
+    pub(super) next_completion: [Option<SimTime>; 2],
+    /// Transfer completions handled (they are events too, polled instead of queued).
+    pub(super) completions: u64,
+    pub(super) pushes_in: u32,
+    pub(super) pulls_in: u32,
+    pub(super) finished_workers: u32,
+    pub(super) done: Vec<usize>,
+    pub(super) gradients_in: SimTime,
+    pub(super) aggregation_end: SimTime,
+    /// Index of the current invocation round (0 before the first checkpoint).
+    pub(super) round: u32,
+    pub(super) deadline: Option<SimTime>,
+    pub(super) last_aggregation_end: Option<SimTime>,
+    pub(super) checkpoint_pending: bool,
+    pub(super) waiting_for_relaunch: u32,
+    pub(super) checkpoints: u32,
+    pub(super) bill: Bill,
+    pub(super) out_of_memory: bool,
+    pub(super) status: Option<Status>,
+}
+
+impl<'a> TrainingJob<'a, FastTransfers> {
+    /// A job training `epochs` epochs of `workload` provisioned by `plan` on `platform`, with the
+    /// fast PS-link network whatever `options.network` says (use [`super::simulate`] to honour
+    /// it, or [`TrainingJob::with_network`]). The functions are invoked at time zero.
+    ///
+    /// Fails if the plan does not fit the platform or needs too many iterations. A memory below
+    /// the workload's minimum is not an error: the job runs and ends [`Status::OutOfMemory`].
+    pub fn new(
+        workload: &'a Workload,
+        platform: &'a Platform,
+        plan: &Plan,
+        epochs: f64,
+        options: &'a SimOptions,
+    ) -> Result<Self> {
+        let network = FastTransfers::new(topology(platform, plan, options));
+        Self::with_network(workload, platform, plan, epochs, options, network)
+    }
+}
+
+impl<'a, N: TransferNetwork> TrainingJob<'a, N> {
+    /// As [`TrainingJob::new`], with the given network implementation (built for
+    /// [`topology`]`(platform, plan, options)`).
+    pub fn with_network(
+        workload: &'a Workload,
+        platform: &'a Platform,
+        plan: &Plan,
+        epochs: f64,
+        options: &'a SimOptions,
+        network: N,
+    ) -> Result<Self> {
+        let compute = options.compute_times();
+        Self::with_parts(workload, platform, plan, epochs, options, network, compute)
+    }
+}
+
+impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
+    /// As [`TrainingJob::with_network`], drawing compute times from `compute` (which must be the
+    /// world's: `options.compute_times()`, possibly as its concrete type, so that draws are
+    /// statically dispatched).
+    pub fn with_parts(
+        workload: &'a Workload,
+        platform: &'a Platform,
+        plan: &Plan,
+        epochs: f64,
+        options: &'a SimOptions,
+        network: N,
+        compute: &'a C,
+    ) -> Result<Self> {
+        plan.validate_on(platform)?;
+        let epochs = check_epochs(workload, plan, epochs)?;
+        compute.check_plan(plan)?;
+        let a = &options.assumptions;
+        let iterations = workload.iterations(plan.global_batch(), epochs);
+        let rate = if a.batch_efficiency {
+            workload.rate_at_batch(plan.memory_mb, plan.local_batch)
+        } else {
+            workload.rate_samples_per_s(plan.memory_mb)
+        };
+        let out_of_memory = plan.memory_mb < workload.min_memory_mb;
+        let trains = rate.is_finite() && rate > 0.0;
+        if !out_of_memory && !trains {
+            return Err(Error::invalid(
+                "memory",
+                format!(
+                    "{} trains at {rate} samples/s at {} MB; the training rate must be positive",
+                    workload.name, plan.memory_mb
+                ),
+            ));
+        }
+        let latency = if a.network_overheads {
+            SimTime::from_millis_f64(platform.network.latency_ms)
+        } else {
+            SimTime::ZERO
+        };
+        let aggregation_rate = platform.parameter_server.aggregation_mb_per_s;
+        let aggregation = if a.aggregation && aggregation_rate > 0.0 {
+            let mb_per_ps =
+                f64::from(plan.functions) * workload.model_mb / f64::from(plan.parameter_servers);
+            SimTime::from_secs_f64(mb_per_ps / aggregation_rate)
+        } else {
+            SimTime::ZERO
+        };
+        // Random streams live apart from the per-worker state the event handlers touch, which
+        // keeps that state small and close together.
+        let mut rngs: Vec<ChaCha8Rng> = (0..plan.functions)
+            .map(|w| crate::rng::stream(options.seed, u64::from(w)))
+            .collect();
+        let workers = rngs
+            .iter_mut()
+            .map(|rng| {
+                let phase = rand::RngExt::random::<f64>(rng);
+                Worker {
+                    cpu: FunctionCpu::new(platform, plan.memory_mb, a.cpu, phase),
+                    phase: Phase::ColdStart,
+                    phase_start: SimTime::ZERO,
+                    in_phase_ns: [0; 6],
+                    iteration: 0,
+                    compute_start: SimTime::ZERO,
+                    compute_end: SimTime::ZERO,
+                    push_end: SimTime::ZERO,
+                    end: None,
+                    billing_start: SimTime::ZERO,
+                    invocation_open: true,
+                }
+            })
+            .collect();
+        let mut job = TrainingJob {
+            workload,
+            platform,
+            plan: *plan,
+            epochs,
+            options,
+            compute,
+            observer: None,
+            network,
+            engine: Engine::with_capacity(4 * plan.functions as usize + 8),
+            workers,
+            rngs,
+            iterations,
+            threads: platform.exposed_vcpus(plan.memory_mb),
+            compute_s_at_full_share: f64::from(plan.local_batch) / rate,
+            latency,
+            aggregation,
+            next_completion: [None, None],
+            completions: 0,
+            pushes_in: 0,
+            pulls_in: 0,
+            finished_workers: 0,
+            done: Vec::with_capacity(plan.functions as usize),
+            gradients_in: SimTime::ZERO,
+            aggregation_end: SimTime::ZERO,
+            round: 0,
+            deadline: None,
+            last_aggregation_end: None,
+            checkpoint_pending: false,
+            waiting_for_relaunch: 0,
+            checkpoints: 0,
+            bill: Bill {
+                invocations: plan.functions,
+                ..Bill::default()
+            },
+            out_of_memory,
+            status: None,
+        };
+        job.invoke()?;
+        Ok(job)
+    }
+
+    /// Attaches an observer that is told every event of interest from now on.
+    pub fn with_observer(mut self, observer: &'a mut dyn Observer) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Invokes every function at time zero: the sandbox cold start, then the framework import
+    /// (single-threaded CPU work, throttled like any other), then the S3 load.
+    fn invoke(&mut self) -> Result<()> {
+        let a = &self.options.assumptions;
+        let cold_start = if a.cold_start {
+            SimTime::from_secs_f64(self.platform.lifecycle.cold_start_s)
+        } else {
+            SimTime::ZERO
+        };
+        let billing_start = if self.platform.lifecycle.bill_cold_start {
+            SimTime::ZERO
+        } else {
+            cold_start
+        };
+        for w in 0..self.plan.functions {
+            let worker = &mut self.workers[w as usize];
+            worker.billing_start = billing_start;
+            let init_done = if a.cold_start {
+                worker.cpu.run(cold_start, self.workload.init_cpu_s, 1)?
+            } else {
+                SimTime::ZERO
+            };
+            self.engine.schedule_at(init_done, Event::InitDone(w));
+        }
+        self.arm_timeout(cold_start);
+        Ok(())
+    }
+
+    /// The current simulated time: that of the last event handled.
+    pub fn now(&self) -> SimTime {
+        self.engine.now()
+    }
+
+    /// How the job ended, once it has ([`TrainingJob::is_finished`]).
+    pub fn status(&self) -> Option<Status> {
+        self.status
+    }
+
+    /// Whether the job has ended (completed, timed out or out of memory).
+    pub fn is_finished(&self) -> bool {
+        self.status.is_some()
+    }
+
+    /// BSP iterations the plan needs, `ceil(n_t e / b_g)`.
+    pub fn iterations(&self) -> u64 {
+        self.iterations
+    }
+
+    /// Iterations every worker has finished so far.
+    pub fn iterations_completed(&self) -> u64 {
+        self.workers.iter().map(|w| w.iteration).min().unwrap_or(0)
+    }
+
+    /// Checkpoints taken so far.
+    pub fn checkpoints(&self) -> u32 {
+        self.checkpoints
+    }
+
+    /// Events handled so far (queued events and polled transfer completions).
+    pub fn events(&self) -> u64 {
+        self.engine.events_processed() + self.completions
+    }
+
+    /// When the next event will happen, or `None` once the job has ended.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        if self.status.is_some() {
+            return None;
+        }
+        let transfer = self.next_transfer().map(|(t, _)| t);
+        match (transfer, self.engine.peek_time()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The earlier of the two directions' next transfer completions (push first on a tie).
+    fn next_transfer(&self) -> Option<(SimTime, Direction)> {
+        match self.next_completion {
+            [Some(push), Some(pull)] if pull < push => Some((pull, Direction::Pull)),
+            [Some(push), _] => Some((push, Direction::Push)),
+            [None, pull] => pull.map(|t| (t, Direction::Pull)),
+        }
+    }
+
+    /// Handles the next event and returns its time, or `None` if the job had already ended.
+    /// Transfer completions go before queued events of the same instant, so the order is fixed.
+    pub fn step(&mut self) -> Result<Option<SimTime>> {
+        if self.status.is_some() {
+            return Ok(None);
+        }
+        self.handle_next().map(Some)
+    }
+
+    /// Handles the next event of a running job and returns its time.
+    #[inline]
+    fn handle_next(&mut self) -> Result<SimTime> {
+        if let Some((at, direction)) = self.next_transfer()
+            && self.engine.peek_time().is_none_or(|queued| at <= queued)
+        {
+            self.engine.advance_to(at);
+            self.completions += 1;
+            self.transfers_done(at, direction)?;
+            self.check_finished();
+            return Ok(at);
+        }
+        let Some((now, event)) = self.engine.pop() else {
+            return Err(Error::Internal(format!(
+                "training job stalled at {now} with {} of {} workers finished",
+                self.finished_workers,
+                self.plan.functions,
+                now = self.engine.now()
+            )));
+        };
+        match event {
+            Event::InitDone(w) => self.init_done(now, w),
+            Event::LoadDone(w) => self.begin_compute(now, w as usize)?,
+            Event::ComputeDone(w) => self.compute_done(now, w as usize),
+            Event::AggregationDone => self.aggregation_done(now),
+            Event::PullsStart => self.start_pulls(now),
+            Event::CheckpointSaved => self.relaunch(now),
+            Event::Timeout(round) => {
+                if round == self.round && self.finished_workers < self.plan.functions {
+                    self.status = Some(Status::TimedOut);
+                }
+            }
+        }
+        self.check_finished();
+        Ok(now)
+    }
+
+    fn check_finished(&mut self) {
+        if self.status.is_none() && self.finished_workers == self.plan.functions {
+            self.status = Some(if self.out_of_memory {
+                Status::OutOfMemory
+            } else {
+                Status::Completed
+            });
+        }
+    }
+
+    /// Runs the job to its end and returns the outcome.
+    pub fn run(mut self) -> Result<Outcome> {
+        while self.status.is_none() {
+            self.handle_next()?;
+        }
+        Ok(self.finish())
+    }
+}
