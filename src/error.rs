@@ -47,16 +47,25 @@ pub enum Error {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// A check the run was asked to make did not pass (`validate`): the output says which.
+    #[error("{failed} of {total} checks failed")]
+    ChecksFailed {
+        /// Checks that failed.
+        failed: usize,
+        /// Checks made.
+        total: usize,
+    },
     /// A bug in lambdasim, not in the user's input.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl Error {
-    /// Exit status for this error: 2 for anything the user can fix, 1 for internal failures.
+    /// Exit status for this error: 2 for anything the user can fix, 1 for internal failures and
+    /// failed checks.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Internal(_) => 1,
+            Error::Internal(_) | Error::ChecksFailed { .. } => 1,
             _ => 2,
         }
     }

@@ -26,6 +26,7 @@
 
 pub mod analytic;
 pub mod atomic;
+pub mod calibrate;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod config;

@@ -1,5 +1,6 @@
 //! The simulator under λDNN's assumptions (`--ideal`) must reproduce the closed form exactly:
-//! `T = t_load + ceil(k) (t_comp + t_comm)` to 1e-6 relative, for every workload, n in 1..32 and
+//! `T = t_load + k t_comp + ceil(k) t_comm` (whole iterations, the last training only the remaining
+//! samples) to 1e-6 relative, for every workload, n in 1..32 and
 //! several memories, including n beyond B_p / B_f^max = 14 where the PS link saturates.
 
 use lambdasim::analytic::{CostModel, predict};
@@ -25,7 +26,7 @@ fn check(workload: &Workload, platform: &Platform, plan: &Plan, epochs: f64, opt
     let k = outcome.iterations;
     assert_eq!(k, prediction.iterations.ceil() as u64, "{plan:?}");
     assert_eq!(outcome.status, Status::Completed);
-    let expected = prediction.time_with_iterations_s(k);
+    let expected = prediction.time_with_whole_iterations_s();
     let rel = (outcome.time_s - expected).abs() / expected;
     assert!(
         rel <= 1e-6,

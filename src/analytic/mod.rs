@@ -84,11 +84,12 @@ pub struct Prediction {
 }
 
 impl Prediction {
-    /// `t_load + k' (t_comp + t_comm)` for an integer iteration count `k'` (the simulator runs
-    /// `ceil(k)` whole iterations).
-    pub fn time_with_iterations_s(&self, iterations: u64) -> f64 {
+    /// `t_load + k t_comp + ceil(k) t_comm`: Eq. 1 with whole iterations, as the simulator runs
+    /// them under the closed form's assumptions (`ceil(k)` iterations, the last training only the
+    /// remaining samples, so compute is exactly `k t_comp` while every iteration communicates).
+    pub fn time_with_whole_iterations_s(&self) -> f64 {
         let t = &self.time_breakdown_s;
-        t.load + iterations as f64 * (t.compute_per_iteration + t.communication_per_iteration)
+        t.load + t.compute + self.iterations.ceil() * t.communication_per_iteration
     }
 }
 

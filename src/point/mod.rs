@@ -100,7 +100,7 @@ pub struct PointSpec {
     pub deadline: Option<f64>,
     /// Provisioning strategy spec (instead of a plan).
     pub strategy: Option<String>,
-    /// Cost model strategies minimise (default `functions+ps`).
+    /// Cost model strategies minimise (default `functions-only`, Eq. 10 as the paper writes it).
     pub cost_model: Option<CostModel>,
     /// Base seed of the replicas (default: derived by the caller, e.g. from the sweep seed).
     pub seed: Option<u64>,

@@ -280,7 +280,7 @@ impl Resolver {
         let Some(text) = spec.strategy.as_deref() else {
             return Ok(None);
         };
-        let cost_model = spec.cost_model.unwrap_or_default();
+        let cost_model = spec.cost_model.unwrap_or(self.defaults.cost_model);
         cached(&self.strategies, format!("{text}|{cost_model}"), || {
             let defaults = StrategyDefaults {
                 cost_model,

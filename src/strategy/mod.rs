@@ -121,12 +121,22 @@ pub trait Strategy: Send + Sync {
 }
 
 /// Defaults for strategy parameters that come from outside the spec.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct StrategyDefaults {
-    /// Cost model for strategies that minimise a predicted cost.
+    /// Cost model strategies minimise (default: functions only, Eq. 10 as the paper writes it).
     pub cost_model: CostModel,
     /// Where Siren keeps trained policies (`None`: in memory only).
     pub policy_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for StrategyDefaults {
+    /// The paper's objective (functions only), policies in memory.
+    fn default() -> Self {
+        StrategyDefaults {
+            cost_model: CostModel::FunctionsOnly,
+            policy_dir: None,
+        }
+    }
 }
 
 /// Builds a strategy from its spec (`lambdadnn{margin=0.05}`), given for `parameter`.

@@ -216,7 +216,10 @@ pub fn workload_toml(profile: &Profile, base: &Workload) -> String {
          alpha1_samples_per_s_per_mb = {alpha1}\n\
          beta1_samples_per_s = {beta1}\n\
          min_memory_mb = {min_memory}\n\
-         {h}init_cpu_s = {init}\n",
+         {h}init_cpu_s = {init}\n\
+         restart_cpu_s = {restart}\n\
+         warmup_iterations = {warmup_iterations}\n\
+         warmup_cpu_s = {warmup}\n",
         name = base.name,
         source = toml_escape(&profile.source),
         synthetic = if profile.synthetic {
@@ -238,6 +241,9 @@ pub fn workload_toml(profile: &Profile, base: &Workload) -> String {
         beta1 = profile.beta1,
         min_memory = profile.min_memory_mb,
         init = base.init_cpu_s,
+        restart = base.restart_cpu_s,
+        warmup_iterations = base.warmup_iterations,
+        warmup = base.warmup_cpu_s,
     )
 }
 

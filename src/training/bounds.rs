@@ -8,9 +8,11 @@
 //!   run it ([`FunctionCpu::min_wall_s`]: `work / vCPUs`, and for CFS at most one period ahead of
 //!   the fluid share);
 //! * the S3 load: `latency + (d_t / n) / B_f^s`;
-//! * each of the `k = ceil(n_t e / b_g)` iterations: the fastest compute the compute-time source
-//!   can draw ([`super::ComputeTimes::lower_bound`]: the smallest jitter factor times the work at
-//!   `R(m, b_l)`, through the CPU model, or the shortest recorded time), then push and pull, each
+//! * each of the `k = ceil(n_t e / b_g)` iterations (the last with the remaining samples): the
+//!   fastest compute the compute-time source can draw ([`super::ComputeTimes::lower_bound`]: the
+//!   smallest job and jitter factors times the work at `R(m, b_l)`, through the CPU model, or the
+//!   shortest recorded time), plus the framework's warm-up work in the first iterations after the
+//!   start, then push and pull, each
 //!   `latency + max(d_m / B_f^max, n d_m / (p B_p))` (a worker's NIC, and the PS NIC carrying all
 //!   `n` workers' shares: every pull starts at once with the same size, so all end together), and
 //!   the aggregation.
@@ -122,16 +124,49 @@ pub fn lower_bound(
         workload.rate_samples_per_s(plan.memory_mb)
     };
     let threads = platform.exposed_vcpus(plan.memory_mb);
-    let compute_s = match options.compute_times().lower_bound() {
-        ComputeDraw::WallTime(t) => t,
-        ComputeDraw::Factor(f) => {
-            let work = f64::from(plan.local_batch) / rate * cpu.fluid_rate(threads) * f;
-            cpu.min_wall_s(work, threads)
-        }
+    let full_s = f64::from(plan.local_batch) / rate;
+    let last_batch = workload.last_local_batch(plan.functions, plan.local_batch, epochs);
+    let last_s = workload.compute_time_s(plan.memory_mb, last_batch, a.batch_efficiency);
+    let floor = options.compute_times().lower_bound();
+    // The fastest compute of an iteration of `nominal_s` nominal seconds plus `warmup_cpu_s` of
+    // warm-up work (which the compute-time source does not scale).
+    let compute_s = |nominal_s: f64, warmup_cpu_s: f64| match floor {
+        ComputeDraw::WallTime(t) => t * nominal_s / full_s + warmup_cpu_s / cpu.fluid_rate(1),
+        ComputeDraw::Factor(f) => cpu.min_wall_s(
+            nominal_s * cpu.fluid_rate(threads) * f + warmup_cpu_s,
+            threads,
+        ),
     };
-    let iterations = workload.iterations(plan.global_batch(), epochs) as f64;
-    let per_iteration_s = compute_s + 2.0 * (latency_s + transfer_s) + aggregation_s;
-    let completion_time_s = (cold_start_s + import_s + load_s + iterations * per_iteration_s
+    let k = workload.iterations(plan.global_batch(), epochs);
+    // Every iteration but the last trains a full batch; the first ones after the start also warm
+    // the framework up; the rest cost the same each.
+    let warm = if a.warmup {
+        u64::from(workload.warmup_iterations).min(k)
+    } else {
+        0
+    };
+    let special: Vec<u64> = (0..warm).chain((warm < k).then_some(k - 1)).collect();
+    let special_s: f64 = special
+        .iter()
+        .map(|&j| {
+            let nominal = if j + 1 == k { last_s } else { full_s };
+            let warmup = if a.warmup {
+                workload.warmup_cpu_s(j as u32)
+            } else {
+                0.0
+            };
+            compute_s(nominal, warmup)
+        })
+        .sum();
+    let regular = k - special.len() as u64;
+    let iterations = k as f64;
+    let communication_s = 2.0 * (latency_s + transfer_s) + aggregation_s;
+    let completion_time_s = (cold_start_s
+        + import_s
+        + load_s
+        + special_s
+        + regular as f64 * compute_s(full_s, 0.0)
+        + iterations * communication_s
         - slack_s(iterations * (2.0 * n + 4.0)))
     .max(0.0);
     let time_s = if a.timeout {

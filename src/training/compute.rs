@@ -33,8 +33,15 @@ pub trait ComputeTimes: Send + Sync + fmt::Debug {
     /// (so draws do not depend on the order in which simultaneous events are handled).
     fn draw(&self, worker: u32, iteration: u64, rng: &mut ChaCha8Rng) -> ComputeDraw;
 
-    /// The smallest value [`ComputeTimes::draw`] can return, of the same kind: what proven lower
-    /// bounds on a job's time use ([`super::bounds`]).
+    /// A factor on every compute phase of one job (variation between runs: placement, the
+    /// hardware generation a run lands on), drawn once per job from `rng`, a stream of the job's
+    /// own. 1 unless the source models it.
+    fn job_factor(&self, _rng: &mut ChaCha8Rng) -> f64 {
+        1.0
+    }
+
+    /// The smallest value of [`ComputeTimes::draw`] times [`ComputeTimes::job_factor`], of the
+    /// draw's kind: what proven lower bounds on a job's time use ([`super::bounds`]).
     fn lower_bound(&self) -> ComputeDraw;
 
     /// A caveat about how this source serves its plan (e.g. a trace extrapolated outside its

@@ -64,14 +64,36 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         let worker = &mut self.workers[w];
         worker.enter(Phase::Compute, now);
         worker.compute_start = now;
+        // The last iteration's batch holds only the remaining samples; the first iterations after
+        // a start spend extra CPU time while the framework warms up.
+        let share = if worker.iteration + 1 == self.iterations {
+            self.last_iteration_share
+        } else {
+            1.0
+        };
+        let warmup_cpu_s = if self.options.assumptions.warmup {
+            self.workload.warmup_cpu_s(worker.since_start)
+        } else {
+            0.0
+        };
+        worker.since_start = worker.since_start.saturating_add(1);
         let done = match self
             .compute
             .draw(w as u32, worker.iteration, &mut self.rngs[w])
         {
-            ComputeDraw::WallTime(took) => now.saturating_add(SimTime::from_secs_f64(took)),
+            ComputeDraw::WallTime(took) => {
+                let warmup_s = warmup_cpu_s / worker.cpu.fluid_rate(1);
+                now.saturating_add(SimTime::from_secs_f64(
+                    took * share * self.job_factor + warmup_s,
+                ))
+            }
             ComputeDraw::Factor(factor) => {
-                let work =
-                    self.compute_s_at_full_share * worker.cpu.fluid_rate(self.threads) * factor;
+                let work = self.compute_s_at_full_share
+                    * worker.cpu.fluid_rate(self.threads)
+                    * factor
+                    * share
+                    * self.job_factor
+                    + warmup_cpu_s;
                 worker.cpu.run(now, work, self.threads)?
             }
         };

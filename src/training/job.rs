@@ -61,6 +61,8 @@ pub(super) struct Worker {
     pub(super) phase_start: SimTime,
     pub(super) in_phase_ns: [u64; 6],
     pub(super) iteration: u64,
+    /// Iterations begun since this invocation started (for the warm-up).
+    pub(super) since_start: u32,
     pub(super) compute_start: SimTime,
     pub(super) compute_end: SimTime,
     pub(super) push_end: SimTime,
@@ -92,6 +94,10 @@ pub fn topology(platform: &Platform, plan: &Plan, options: &SimOptions) -> Topol
         ps_mb_per_s: platform.network.ps_bandwidth_mb_per_s * efficiency,
     }
 }
+
+/// The random stream of a job's own draws (its run-level compute factor); workers draw from
+/// streams `0..n`, strategies' decisions from streams near `u64::MAX`.
+pub const JOB_STREAM: u64 = u64::MAX - 3;
 
 /// One data-parallel training job with parameter servers, on its own event engine.
 ///
@@ -133,7 +139,13 @@ pub struct TrainingJob<
     pub(super) rngs: Vec<ChaCha8Rng>,
     pub(super) iterations: u64,
     pub(super) threads: u32,
+    /// Seconds of compute per iteration at the full CPU share.
     pub(super) compute_s_at_full_share: f64,
+    /// The last iteration's compute relative to a full one (its batch holds only the remaining
+    /// samples).
+    pub(super) last_iteration_share: f64,
+    /// The compute source's factor for this whole job (variation between runs).
+    pub(super) job_factor: f64,
     pub(super) latency: SimTime,
     pub(super) aggregation: SimTime,
     /// When the next transfer in each direction finishes, if any (kept up to date after every
@@ -217,6 +229,9 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
         } else {
             workload.rate_samples_per_s(plan.memory_mb)
         };
+        let last_batch = workload.last_local_batch(plan.functions, plan.local_batch, epochs);
+        let last_compute_s =
+            workload.compute_time_s(plan.memory_mb, last_batch, a.batch_efficiency);
         let out_of_memory = plan.memory_mb < workload.min_memory_mb;
         let trains = rate.is_finite() && rate > 0.0;
         if !out_of_memory && !trains {
@@ -256,6 +271,7 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
                     phase_start: SimTime::ZERO,
                     in_phase_ns: [0; 6],
                     iteration: 0,
+                    since_start: 0,
                     compute_start: SimTime::ZERO,
                     compute_end: SimTime::ZERO,
                     push_end: SimTime::ZERO,
@@ -280,6 +296,8 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
             iterations,
             threads: platform.exposed_vcpus(plan.memory_mb),
             compute_s_at_full_share: f64::from(plan.local_batch) / rate,
+            last_iteration_share: last_compute_s * rate / f64::from(plan.local_batch),
+            job_factor: compute.job_factor(&mut crate::rng::stream(options.seed, JOB_STREAM)),
             latency,
             aggregation,
             next_completion: [None, None],
@@ -432,7 +450,7 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
             Event::ComputeDone(w) => self.compute_done(now, w as usize),
             Event::AggregationDone => self.aggregation_done(now),
             Event::PullsStart => self.start_pulls(now),
-            Event::CheckpointSaved => self.relaunch(now),
+            Event::CheckpointSaved => self.relaunch(now)?,
             Event::Timeout(round) => {
                 if round == self.round && self.finished_workers < self.plan.functions {
                     self.status = Some(Status::TimedOut);

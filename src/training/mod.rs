@@ -44,7 +44,7 @@ pub mod timeline;
 
 pub use bounds::{Bound, lower_bound};
 pub use compute::{ComputeDraw, ComputeTimes};
-pub use jitter::{Jitter, Straggler};
+pub use jitter::{Jitter, Mixture, Tail};
 pub use job::TrainingJob;
 pub use observer::{Observer, TimelineRecorder, WorkerIteration, WorkerIterationRecorder};
 pub use options::{Assumptions, SimOptions};
@@ -139,8 +139,9 @@ impl Job<'_> {
 /// let plan = Plan::with_default_batch(&workload, 8, 3008);
 /// let ideal = SimOptions { assumptions: Assumptions::ideal(), ..SimOptions::default() };
 /// let outcome = simulate(&workload, &platform, &plan, 1.0, &ideal).unwrap();
-/// // The closed form's world: Eq. 1 with ceil(k) = 98 iterations.
-/// assert!((outcome.time_s - 108.36).abs() < 0.01);
+/// // The closed form's world: t_load + k t_comp + ceil(k) t_comm, with k = 97.66 (the 98th
+/// // iteration trains the remaining samples).
+/// assert!((outcome.time_s - 108.133).abs() < 0.001);
 /// ```
 pub fn simulate(
     workload: &Workload,

@@ -14,8 +14,11 @@ use crate::platform::cpu::CpuMode;
 pub struct Assumptions {
     /// CPU model for every compute burst.
     pub cpu: CpuMode,
-    /// Sandbox cold start and framework import before the S3 load.
+    /// Sandbox cold start and framework import before the S3 load, and the model rebuild after
+    /// a relaunch.
     pub cold_start: bool,
+    /// The first iterations after every start run slower (framework warm-up).
+    pub warmup: bool,
     /// Per-transfer latency and network efficiency below 1.
     pub network_overheads: bool,
     /// Parameter-server aggregation at the platform's rate (otherwise instant).
@@ -35,6 +38,7 @@ impl Assumptions {
         Assumptions {
             cpu: CpuMode::Fluid,
             cold_start: false,
+            warmup: false,
             network_overheads: false,
             aggregation: false,
             batch_efficiency: false,
@@ -48,6 +52,7 @@ impl Assumptions {
         Assumptions {
             cpu,
             cold_start: true,
+            warmup: true,
             network_overheads: true,
             aggregation: true,
             batch_efficiency: true,

@@ -53,6 +53,40 @@ pub struct Workload {
     pub batch_half_saturation: Option<f64>,
     /// Single-threaded CPU-seconds to import the DL framework in a cold function.
     pub init_cpu_s: f64,
+    /// Single-threaded CPU-seconds to rebuild the model and load the checkpoint when the
+    /// functions are relaunched on warm sandboxes after a checkpoint (the framework stays
+    /// imported).
+    #[serde(default = "default_restart_cpu_s")]
+    pub restart_cpu_s: f64,
+    /// Iterations after every start or relaunch that run slower while the framework warms up.
+    #[serde(default = "default_warmup_iterations")]
+    pub warmup_iterations: u32,
+    /// Extra single-threaded CPU-seconds the first iteration after a start spends warming the
+    /// framework up (allocator, kernel selection); iteration `j` after the start spends
+    /// `warmup_cpu_s 2^-j` extra (for `j < warmup_iterations`), whatever its batch.
+    #[serde(default = "default_warmup_cpu_s")]
+    pub warmup_cpu_s: f64,
+}
+
+/// Default [`Workload::restart_cpu_s`] for workload files that do not set it, as shipped (an
+/// assumption: rebuilding a DL model and loading its state takes about 1.5 CPU-s).
+pub const RESTART_CPU_S: f64 = 1.5;
+/// Default [`Workload::warmup_iterations`].
+pub const WARMUP_ITERATIONS: u32 = 3;
+/// Default [`Workload::warmup_cpu_s`], as shipped: fitted by `lambdasim calibrate relaunch` so
+/// that MobileNet's relaunch on λDNN's 7 x 1728 MB plan loses the paper's 6 s (Fig. 12).
+pub const WARMUP_CPU_S: f64 = 0.753;
+
+fn default_restart_cpu_s() -> f64 {
+    RESTART_CPU_S
+}
+
+fn default_warmup_iterations() -> u32 {
+    WARMUP_ITERATIONS
+}
+
+fn default_warmup_cpu_s() -> f64 {
+    WARMUP_CPU_S
 }
 
 impl Workload {
@@ -83,6 +117,15 @@ impl Workload {
             c.positive("batch_half_saturation", h)?;
         }
         c.non_negative("init_cpu_s", self.init_cpu_s)?;
+        c.non_negative("restart_cpu_s", self.restart_cpu_s)?;
+        c.within("restart_cpu_s", self.restart_cpu_s, 0.0, 3600.0)?;
+        c.within("warmup_cpu_s", self.warmup_cpu_s, 0.0, 3600.0)?;
+        c.within(
+            "warmup_iterations",
+            f64::from(self.warmup_iterations),
+            0.0,
+            1000.0,
+        )?;
         let rate = self.rate_samples_per_s(self.min_memory_mb);
         if rate <= 0.0 {
             return Err(c.error(
@@ -109,14 +152,43 @@ impl Workload {
 
     /// `u(b) = b / (b + h)`: CPU utilisation of a function training with local batch `b`.
     pub fn batch_utilisation(&self, local_batch: u32) -> f64 {
-        let b = f64::from(local_batch);
-        b / (b + self.half_saturation_batch())
+        self.utilisation_at(f64::from(local_batch))
+    }
+
+    /// `u(b)` for a batch of `samples` (fractional for a partial last batch).
+    fn utilisation_at(&self, samples: f64) -> f64 {
+        samples / (samples + self.half_saturation_batch())
     }
 
     /// `R(m, b) = R(m) u(b) / u(b_l^f)`: training rate at memory `m` and local batch `b` (samples/s).
     pub fn rate_at_batch(&self, memory_mb: u32, local_batch: u32) -> f64 {
-        self.rate_samples_per_s(memory_mb) * self.batch_utilisation(local_batch)
+        self.rate_at_samples(memory_mb, f64::from(local_batch))
+    }
+
+    fn rate_at_samples(&self, memory_mb: u32, samples: f64) -> f64 {
+        self.rate_samples_per_s(memory_mb) * self.utilisation_at(samples)
             / self.batch_utilisation(self.reference_local_batch)
+    }
+
+    /// Seconds one function computes `samples` samples of a batch at memory `m` at its full CPU
+    /// share: `samples / R(m, samples)` with the batch-efficiency curve, else `samples / R(m)`.
+    pub fn compute_time_s(&self, memory_mb: u32, samples: f64, batch_efficiency: bool) -> f64 {
+        let rate = if batch_efficiency {
+            self.rate_at_samples(memory_mb, samples)
+        } else {
+            self.rate_samples_per_s(memory_mb)
+        };
+        samples / rate
+    }
+
+    /// Samples each function trains in the last of the `k` iterations of `epochs` epochs with
+    /// `functions` x `local_batch`: the remainder `n_t e - (k - 1) b_g` shared by the functions (a
+    /// data loader's last, partial batch), at most `local_batch`.
+    pub fn last_local_batch(&self, functions: u32, local_batch: u32, epochs: f64) -> f64 {
+        let global = u64::from(functions) * u64::from(local_batch);
+        let k = self.iterations(global, epochs);
+        let remainder = self.training_samples as f64 * epochs - (k - 1) as f64 * global as f64;
+        (remainder / f64::from(functions.max(1))).clamp(f64::MIN_POSITIVE, f64::from(local_batch))
     }
 
     /// The batch rule (Eq. 9): `b_l^f` while `n b_l^f <= b_g^max`, else `b_g^max / n` rounded down
@@ -143,6 +215,16 @@ impl Workload {
             exact.ceil()
         };
         (k as u64).max(1)
+    }
+
+    /// Extra CPU-seconds of iteration `since_start` after a start or relaunch:
+    /// `warmup_cpu_s 2^-j` for `j < warmup_iterations`, else 0.
+    pub fn warmup_cpu_s(&self, since_start: u32) -> f64 {
+        if since_start < self.warmup_iterations {
+            self.warmup_cpu_s * 0.5f64.powi(since_start as i32)
+        } else {
+            0.0
+        }
     }
 
     /// Fails unless a function of `memory_mb` can train this workload.
