@@ -25,7 +25,18 @@ pub fn wilson_interval(successes: u64, trials: u64) -> (f64, f64) {
     let denominator = 1.0 + z2 / n;
     let centre = (p + z2 / (2.0 * n)) / denominator;
     let half = Z_95 / denominator * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    // Exactly 0 and 1 at the ends (the subtraction leaves rounding noise there).
+    let low = if successes == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let high = if successes >= trials {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
+    (low, high)
 }
 
 /// Summary of a set of replica runs. Numbers that do not exist (no replica ran, no prediction)
@@ -214,9 +225,10 @@ mod tests {
         let (low, high) = wilson_interval(8, 10);
         assert!((low - 0.490_1).abs() < 1e-4, "{low}");
         assert!((high - 0.943_4).abs() < 1e-4, "{high}");
-        // 0 of 20: low 0, high z²/n / (1 + z²/n) = 0.192081 / 1.192073 = 0.161130.
+        // 0 of 20: low exactly 0, high z²/n / (1 + z²/n) = 0.192081 / 1.192073 = 0.161130.
         let (low, high) = wilson_interval(0, 20);
         assert_eq!(low, 0.0);
+        assert_eq!(wilson_interval(0, 100).0, 0.0);
         assert!((high - 0.161_13).abs() < 1e-5, "{high}");
         // All of 100: low = 1 / (1 + z²/100) = 1 / 1.038415 = 0.963007, high 1.
         let (low, high) = wilson_interval(100, 100);
