@@ -159,7 +159,7 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
         let mut done = 0u64;
         let summary = evaluator.for_each(replicas, &parallel, |_| {
             done += 1;
-            if done % 4096 == 0 {
+            if done.is_multiple_of(4096) {
                 reporter.update(done, u64::from(replicas), None);
             }
             Ok(())

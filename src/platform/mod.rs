@@ -213,7 +213,7 @@ impl Platform {
                 ),
             ));
         }
-        if (memory_mb - m.min_mb) % m.step_mb != 0 {
+        if !(memory_mb - m.min_mb).is_multiple_of(m.step_mb) {
             return Err(Error::invalid(
                 "memory",
                 format!(
