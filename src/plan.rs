@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::platform::Platform;
-use crate::workload::Workload;
+use crate::workload::{MIN_RATE_SAMPLES_PER_S, Workload};
 
 /// Most functions one plan may have (AWS's default concurrency limit is 1,000; this is far above
 /// any raised limit, and keeps a typo from allocating gigabytes).
@@ -14,6 +14,10 @@ pub const MAX_FUNCTIONS: u32 = 100_000;
 
 /// Most BSP iterations one simulated job may run.
 pub const MAX_ITERATIONS: u64 = 100_000_000;
+
+/// Longest job the simulator runs (simulated seconds, about 30 years): far beyond any training
+/// job, and far below the integer-nanosecond clock's range (584 years), so no time overflows.
+pub const MAX_SIMULATED_S: f64 = 1e9;
 
 /// How a training job is provisioned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -87,22 +91,77 @@ pub fn check_epoch_count(epochs: f64) -> Result<f64> {
     } else {
         Err(Error::invalid(
             "epochs",
-            format!("must be a positive finite number, got {epochs}"),
+            format!(
+                "must be a positive finite number, got {}",
+                crate::config::num(epochs)
+            ),
         ))
     }
 }
 
-/// Checks the number of training epochs `e` (positive and finite; fractions allowed) and that
-/// the plan needs at most [`MAX_ITERATIONS`] iterations for it.
-pub fn check_epochs(workload: &Workload, plan: &Plan, epochs: f64) -> Result<f64> {
+/// Checks everything one simulated job of `plan` needs beyond the plan's own counts: the global
+/// batch fits in one epoch of the dataset, the number of training epochs `e` is positive and
+/// finite (fractions allowed) and needs at most [`MAX_ITERATIONS`] iterations, and the training
+/// rate at the plan's memory is positive. Returns the epochs.
+pub fn check_job(
+    workload: &Workload,
+    platform: &Platform,
+    plan: &Plan,
+    epochs: f64,
+) -> Result<f64> {
     let epochs = check_epoch_count(epochs)?;
-    let iterations = workload.training_samples as f64 * epochs / plan.global_batch().max(1) as f64;
+    let global = plan.global_batch();
+    if global > workload.training_samples {
+        return Err(Error::invalid(
+            "local_batch",
+            format!(
+                "a global batch of {} functions x {} samples = {global} exceeds {}'s {} training samples per epoch",
+                plan.functions, plan.local_batch, workload.name, workload.training_samples
+            ),
+        ));
+    }
+    let iterations = workload.training_samples as f64 * epochs / global.max(1) as f64;
     if iterations > MAX_ITERATIONS as f64 {
         return Err(Error::invalid(
             "epochs",
             format!(
-                "{epochs} epochs need {iterations:.0} iterations with a global batch of {}; at most {MAX_ITERATIONS} are simulated",
-                plan.global_batch()
+                "{epochs} epochs need {iterations:.0} iterations with a global batch of {global}; at most {MAX_ITERATIONS} are simulated"
+            ),
+        ));
+    }
+    let rate = workload.rate_samples_per_s(plan.memory_mb);
+    if plan.memory_mb >= workload.min_memory_mb && (rate.is_nan() || rate < MIN_RATE_SAMPLES_PER_S)
+    {
+        return Err(Error::invalid(
+            "memory",
+            format!(
+                "{} trains at R({} MB) = {rate} samples/s; the training rate must be at least {MIN_RATE_SAMPLES_PER_S} samples/s",
+                workload.name, plan.memory_mb
+            ),
+        ));
+    }
+    // The job's compute, push, pull and data load at full speed: a lower bound on its length.
+    let k = workload.iterations(global, epochs) as f64;
+    let compute_s = workload.compute_time_s(plan.memory_mb, f64::from(plan.local_batch), true);
+    let network = &platform.network;
+    let link_mb_per_s = network
+        .function_bandwidth_mb_per_s
+        .min(network.ps_bandwidth_mb_per_s * f64::from(plan.parameter_servers));
+    let transfer_s = 2.0 * workload.model_mb / link_mb_per_s;
+    let load_s = workload.dataset_mb
+        / f64::from(plan.functions)
+        / platform.s3_bandwidth_mb_per_s(plan.memory_mb);
+    let least_s = load_s + k * (compute_s + transfer_s);
+    if plan.memory_mb >= workload.min_memory_mb && least_s > MAX_SIMULATED_S {
+        return Err(Error::invalid(
+            "epochs",
+            format!(
+                "the job would take at least {} s of simulated time ({k:.0} iterations of {} s compute and {} s transfers, {} s data load); at most {} s (about 30 years) are simulated",
+                crate::config::num(least_s),
+                crate::config::num(compute_s),
+                crate::config::num(transfer_s),
+                crate::config::num(load_s),
+                crate::config::num(MAX_SIMULATED_S)
             ),
         ));
     }

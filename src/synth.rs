@@ -67,6 +67,50 @@ impl Default for SynthConfig {
     }
 }
 
+/// Most rows one `trace synth` run may write (about 2 GB of CSV).
+pub const MAX_ROWS: u64 = 20_000_000;
+
+impl SynthConfig {
+    /// Fails unless every count is in range and the whole run writes at most [`MAX_ROWS`] rows;
+    /// errors name the `trace synth` flag.
+    pub fn validate(&self) -> Result<()> {
+        let count = |parameter: &str, value: u64, max: u64| {
+            if (1..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(crate::Error::invalid(
+                    parameter,
+                    format!("must lie between 1 and {max}, got {value}"),
+                ))
+            }
+        };
+        count("workers", self.workers.into(), 10_000)?;
+        count("iterations", self.iterations, 1_000_000)?;
+        count("memory_points", self.memory_points as u64, 1000)?;
+        count("platform", self.platforms.len() as u64, 100)?;
+        count("workload", self.workloads.len() as u64, 100)?;
+        let rows = (self.platforms.len() * self.workloads.len() * self.memory_points) as u64
+            * 3
+            * u64::from(self.workers)
+            * self.iterations;
+        if rows > MAX_ROWS {
+            return Err(crate::Error::invalid(
+                "iterations",
+                format!(
+                    "{} platforms x {} workloads x {} memories x 3 batches x {} workers x {} iterations = {rows} rows (about {:.0} GB) is more than one run may write ({MAX_ROWS} rows)",
+                    self.platforms.len(),
+                    self.workloads.len(),
+                    self.memory_points,
+                    self.workers,
+                    self.iterations,
+                    rows as f64 * 100e-9
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// `points` memories from the workload's minimum to the platform's maximum, on the platform grid.
 pub fn memory_grid(platform: &Platform, workload: &Workload, points: usize) -> Vec<u32> {
     let grid: Vec<u32> = platform.memory_grid_from(workload.min_memory_mb).collect();
@@ -92,6 +136,7 @@ pub fn batch_grid(workload: &Workload) -> Vec<u32> {
 /// Writes one trace file per platform and workload under `out/<platform>/<workload>.csv` and
 /// returns their paths. Each file is written whole or not at all.
 pub fn synthesize(config: &SynthConfig, out: &Path) -> Result<Vec<PathBuf>> {
+    config.validate()?;
     let mut written = Vec::new();
     let mut cell_index = 0u64;
     for platform_name in &config.platforms {
@@ -103,6 +148,17 @@ pub fn synthesize(config: &SynthConfig, out: &Path) -> Result<Vec<PathBuf>> {
         })?;
         for workload_name in &config.workloads {
             let workload = Workload::load(workload_name)?;
+            workload.check_on(&platform)?;
+            let largest = batch_grid(&workload).into_iter().max().unwrap_or(1);
+            if u64::from(config.workers) * u64::from(largest) > workload.training_samples {
+                return Err(crate::Error::invalid(
+                    "workers",
+                    format!(
+                        "{} workers x a local batch of {largest} exceed {}'s {} training samples per epoch",
+                        config.workers, workload.name, workload.training_samples
+                    ),
+                ));
+            }
             let mut text = header(config, &platform, &workload);
             for memory in memory_grid(&platform, &workload, config.memory_points) {
                 for batch in batch_grid(&workload) {

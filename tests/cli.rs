@@ -243,13 +243,13 @@ fn bad_config_files_exit_2_naming_file_and_field() {
             "zero.toml",
             "dataset_mb = 148",
             "dataset_mb = 0",
-            &["field `dataset_mb`", "positive"],
+            &["field `dataset_mb`", "must lie between 1e-6 and 1e7, got 0"],
         ),
         (
             "negative.toml",
             "model_mb = 18",
             "model_mb = -18",
-            &["field `model_mb`", "positive"],
+            &["field `model_mb`", "must lie between", "got -18"],
         ),
         (
             "nan.toml",
@@ -268,7 +268,7 @@ fn bad_config_files_exit_2_naming_file_and_field() {
             "rate.toml",
             "beta1_samples_per_s = 5.6",
             "beta1_samples_per_s = -100",
-            &["field `min_memory_mb`", "training rate must be positive"],
+            &["field `min_memory_mb`", "training rate must be at least"],
         ),
     ];
     for (file, from, to, needles) in cases {

@@ -243,7 +243,7 @@ fn trace_cli_errors_and_warnings() {
         let err = stderr(&out);
         assert!(
             err.contains(
-                "bad.csv:3: field `compute_s`: expected a positive finite number, got `-0.7`"
+                "bad.csv:3: field `compute_s`: expected a number above 0 and at most 86400, got `-0.7`"
             ),
             "{args:?}: {err}"
         );

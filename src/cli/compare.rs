@@ -51,7 +51,7 @@ const TABLE_COLUMNS: &[&str] = &[
 pub fn run<W: Write>(args: &CompareArgs, out: &mut W) -> Result<()> {
     let resolver = super::resolver();
     let spec = args.common.spec()?;
-    let (workload, platform) = (resolver.workload(&spec)?, resolver.platform(&spec)?);
+    let (workload, platform) = resolver.workload_on_platform(&spec)?;
     let sim = resolver.world_of(&spec)?;
     let epochs = crate::plan::check_epoch_count(args.common.target.epochs)?;
     let deadlines_s = args

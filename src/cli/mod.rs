@@ -260,6 +260,9 @@ const FLAG_PARAMETERS: &[&str] = &[
     "force",
     "by",
     "data",
+    "workers",
+    "iterations",
+    "memory_points",
 ];
 
 /// The flag of library parameter `parameter` (`local_batch` -> `--local-batch`); `strategy` is

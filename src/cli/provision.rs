@@ -28,7 +28,7 @@ pub struct ProvisionArgs {
 pub fn run<W: Write>(args: &ProvisionArgs, out: &mut W) -> Result<()> {
     let resolver = super::resolver();
     let spec = args.common.spec()?;
-    let (workload, platform) = (resolver.workload(&spec)?, resolver.platform(&spec)?);
+    let (workload, platform) = resolver.workload_on_platform(&spec)?;
     let sim = resolver.world_of(&spec)?;
     let deadline_s = check_deadline("deadline", args.deadline)?;
     let epochs = crate::plan::check_epoch_count(args.common.target.epochs)?;

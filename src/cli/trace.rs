@@ -128,9 +128,9 @@ pub fn run<W: Write>(command: &TraceCommand, out: &mut W) -> Result<()> {
                     args.workloads.clone()
                 },
                 seed: args.seed,
-                workers: args.workers.max(1),
-                iterations: args.iterations.max(1),
-                memory_points: args.memory_points.max(1),
+                workers: args.workers,
+                iterations: args.iterations,
+                memory_points: args.memory_points,
                 jitter: Jitter::parse("jitter", &args.jitter)?,
                 cpu: args.cpu.parse()?,
             };

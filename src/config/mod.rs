@@ -193,6 +193,17 @@ fn field_at(text: &str, offset: usize, message: &str) -> Option<String> {
     (!key.is_empty()).then(|| qualify(key))
 }
 
+/// A number as error messages show it: plainly in the usual range, in scientific notation when
+/// very large or very small (`1e300`, not three hundred digits).
+pub fn num(value: f64) -> String {
+    let magnitude = value.abs();
+    if value.is_finite() && magnitude != 0.0 && !(1e-4..1e7).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
 /// Checks applied to numeric fields after parsing; each error names the file and the dotted field.
 pub struct FieldCheck<'a> {
     location: &'a str,
@@ -220,7 +231,7 @@ impl<'a> FieldCheck<'a> {
         } else {
             Err(self.error(
                 field,
-                format!("must be a positive finite number, got {value}"),
+                format!("must be a positive finite number, got {}", num(value)),
             ))
         }
     }
@@ -230,7 +241,10 @@ impl<'a> FieldCheck<'a> {
         if value.is_finite() && value >= 0.0 {
             Ok(())
         } else {
-            Err(self.error(field, format!("must be a finite number >= 0, got {value}")))
+            Err(self.error(
+                field,
+                format!("must be a finite number >= 0, got {}", num(value)),
+            ))
         }
     }
 
@@ -239,7 +253,10 @@ impl<'a> FieldCheck<'a> {
         if value.is_finite() {
             Ok(())
         } else {
-            Err(self.error(field, format!("must be a finite number, got {value}")))
+            Err(self.error(
+                field,
+                format!("must be a finite number, got {}", num(value)),
+            ))
         }
     }
 
@@ -250,7 +267,24 @@ impl<'a> FieldCheck<'a> {
         } else {
             Err(self.error(
                 field,
-                format!("must lie between {lo} and {hi}, got {value}"),
+                format!(
+                    "must lie between {} and {}, got {}",
+                    num(lo),
+                    num(hi),
+                    num(value)
+                ),
+            ))
+        }
+    }
+
+    /// An integer that must lie in `lo..=hi`.
+    pub fn count(&self, field: &str, value: u64, lo: u64, hi: u64) -> Result<()> {
+        if (lo..=hi).contains(&value) {
+            Ok(())
+        } else {
+            Err(self.error(
+                field,
+                format!("must be a whole number between {lo} and {hi}, got {value}"),
             ))
         }
     }

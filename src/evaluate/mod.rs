@@ -195,6 +195,10 @@ impl Scenario<'_> {
         let deadline_s = self.deadline_s.ok_or_else(|| {
             Error::invalid("deadline", "evaluating a strategy needs an objective time")
         })?;
+        // A strategy searches the platform's memories and may checkpoint: the rate must be
+        // positive over all of them and the checkpoint margin below the timeout.
+        self.workload.check_on(self.platform)?;
+        self.sim.check_on(self.platform)?;
         Ok(Request {
             workload: self.workload,
             platform: self.platform,

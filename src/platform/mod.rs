@@ -14,6 +14,13 @@ use crate::config::{ConfigKind, ConfigSource, FieldCheck};
 use crate::engine::SimTime;
 use crate::error::{Error, Result};
 
+/// Largest memory a platform may offer one function (MB): 1 TiB, far above any function platform.
+pub const MAX_MEMORY_MB: u32 = 1 << 20;
+/// Smallest bandwidth the model accepts anywhere (MB/s): 1 kB/s.
+pub const MIN_BANDWIDTH_MB_PER_S: f64 = 1e-3;
+/// Largest bandwidth the model accepts anywhere (MB/s): 1 TB/s.
+pub const MAX_BANDWIDTH_MB_PER_S: f64 = 1e6;
+
 /// Memory sizes a function may be given.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -137,67 +144,98 @@ impl Platform {
         Ok(platform)
     }
 
-    /// Checks every value; errors name `location` and the field.
+    /// Checks every value against what the model can mean (physically plausible ranges, given
+    /// with each field's unit in its name); errors name `location`, the field and the range.
     pub fn validate(&self, location: &str) -> Result<()> {
         let c = FieldCheck::new(location);
         let m = &self.memory;
-        c.at_least_one("memory.min_mb", m.min_mb.into())?;
-        c.at_least_one("memory.step_mb", m.step_mb.into())?;
-        if m.max_mb < m.min_mb {
-            return Err(c.error(
-                "memory.max_mb",
-                format!(
-                    "must be at least memory.min_mb ({}), got {}",
-                    m.min_mb, m.max_mb
-                ),
-            ));
-        }
-        c.positive("cpu.mb_per_vcpu", self.cpu.mb_per_vcpu)?;
-        c.at_least_one("cpu.max_vcpus", self.cpu.max_vcpus.into())?;
-        c.positive("cpu.cfs_period_ms", self.cpu.cfs_period_ms)?;
-        let l = &self.lifecycle;
-        c.non_negative("lifecycle.cold_start_s", l.cold_start_s)?;
-        c.non_negative("lifecycle.warm_start_s", l.warm_start_s)?;
-        c.positive("lifecycle.timeout_s", l.timeout_s)?;
-        let n = &self.network;
-        c.positive("network.ps_bandwidth_mb_per_s", n.ps_bandwidth_mb_per_s)?;
-        c.positive(
-            "network.function_bandwidth_mb_per_s",
-            n.function_bandwidth_mb_per_s,
+        c.count("memory.min_mb", m.min_mb.into(), 1, MAX_MEMORY_MB.into())?;
+        c.count(
+            "memory.max_mb",
+            m.max_mb.into(),
+            m.min_mb.into(),
+            MAX_MEMORY_MB.into(),
         )?;
-        c.positive("network.s3_bandwidth_mb_per_s", n.s3_bandwidth_mb_per_s)?;
-        c.finite(
+        c.count("memory.step_mb", m.step_mb.into(), 1, MAX_MEMORY_MB.into())?;
+        c.within("cpu.mb_per_vcpu", self.cpu.mb_per_vcpu, 1.0, 1e6)?;
+        c.count("cpu.max_vcpus", self.cpu.max_vcpus.into(), 1, 1024)?;
+        // Linux accepts CFS periods from 1 ms to 1 s (cpu.cfs_period_us).
+        c.within("cpu.cfs_period_ms", self.cpu.cfs_period_ms, 1.0, 1000.0)?;
+        let l = &self.lifecycle;
+        c.within("lifecycle.cold_start_s", l.cold_start_s, 0.0, 3600.0)?;
+        c.within("lifecycle.warm_start_s", l.warm_start_s, 0.0, 3600.0)?;
+        c.within("lifecycle.timeout_s", l.timeout_s, 1.0, 7.0 * 86_400.0)?;
+        let n = &self.network;
+        for (field, value) in [
+            ("network.ps_bandwidth_mb_per_s", n.ps_bandwidth_mb_per_s),
+            (
+                "network.function_bandwidth_mb_per_s",
+                n.function_bandwidth_mb_per_s,
+            ),
+            ("network.s3_bandwidth_mb_per_s", n.s3_bandwidth_mb_per_s),
+        ] {
+            c.within(field, value, MIN_BANDWIDTH_MB_PER_S, MAX_BANDWIDTH_MB_PER_S)?;
+        }
+        c.within(
             "network.s3_alpha2_mb_per_s_per_mb",
             n.s3_alpha2_mb_per_s_per_mb,
+            -1e3,
+            1e3,
         )?;
-        c.finite("network.s3_beta2_mb_per_s", n.s3_beta2_mb_per_s)?;
-        c.non_negative("network.s3_fit_knee_mb", n.s3_fit_knee_mb)?;
+        c.within(
+            "network.s3_beta2_mb_per_s",
+            n.s3_beta2_mb_per_s,
+            -MAX_BANDWIDTH_MB_PER_S,
+            MAX_BANDWIDTH_MB_PER_S,
+        )?;
+        c.within(
+            "network.s3_fit_knee_mb",
+            n.s3_fit_knee_mb,
+            0.0,
+            MAX_MEMORY_MB.into(),
+        )?;
         c.positive("network.efficiency", n.efficiency)?;
         c.within("network.efficiency", n.efficiency, 0.0, 1.0)?;
-        c.non_negative("network.latency_ms", n.latency_ms)?;
-        let s3_at_min = self.s3_fit_mb_per_s(f64::from(m.min_mb));
-        if s3_at_min <= 0.0 {
-            return Err(c.error(
-                "network.s3_beta2_mb_per_s",
-                format!(
-                    "the S3 fit gives {s3_at_min} MB/s at {} MB; it must be positive",
-                    m.min_mb
-                ),
-            ));
+        c.within("network.latency_ms", n.latency_ms, 0.0, 60_000.0)?;
+        // The fit is linear below its knee and constant above, so it is positive over the
+        // offered memory range when it is at both ends of it.
+        for memory_mb in [m.min_mb, m.max_mb] {
+            let s3 = self.s3_fit_mb_per_s(f64::from(memory_mb));
+            if s3.is_nan() || s3 < MIN_BANDWIDTH_MB_PER_S {
+                return Err(c.error(
+                    "network.s3_alpha2_mb_per_s_per_mb",
+                    format!(
+                        "the S3 fit alpha2 * m + beta2 gives {s3} MB/s at {memory_mb} MB; it must be at least {MIN_BANDWIDTH_MB_PER_S} MB/s over the whole memory range {}..{} MB",
+                        m.min_mb, m.max_mb
+                    ),
+                ));
+            }
         }
-        c.non_negative(
+        c.within(
             "parameter_server.aggregation_mb_per_s",
             self.parameter_server.aggregation_mb_per_s,
+            0.0,
+            MAX_BANDWIDTH_MB_PER_S,
         )?;
         let p = &self.pricing;
-        c.non_negative("pricing.gb_second_usd", p.gb_second_usd)?;
-        c.non_negative("pricing.request_usd", p.request_usd)?;
-        c.positive("pricing.billing_granularity_ms", p.billing_granularity_ms)?;
-        c.non_negative("pricing.ps_vm_hour_usd", p.ps_vm_hour_usd)?;
-        c.non_negative("pricing.ps_min_billed_s", p.ps_min_billed_s)?;
-        c.non_negative("pricing.s3_get_usd", p.s3_get_usd)?;
-        c.non_negative("pricing.s3_put_usd", p.s3_put_usd)?;
-        c.positive("pricing.s3_get_chunk_mb", p.s3_get_chunk_mb)?;
+        c.within("pricing.gb_second_usd", p.gb_second_usd, 0.0, 1.0)?;
+        c.within("pricing.request_usd", p.request_usd, 0.0, 1.0)?;
+        c.within(
+            "pricing.billing_granularity_ms",
+            p.billing_granularity_ms,
+            0.001,
+            3_600_000.0,
+        )?;
+        c.within("pricing.ps_vm_hour_usd", p.ps_vm_hour_usd, 0.0, 10_000.0)?;
+        c.within(
+            "pricing.ps_min_billed_s",
+            p.ps_min_billed_s,
+            0.0,
+            31.0 * 86_400.0,
+        )?;
+        c.within("pricing.s3_get_usd", p.s3_get_usd, 0.0, 1.0)?;
+        c.within("pricing.s3_put_usd", p.s3_put_usd, 0.0, 1.0)?;
+        c.within("pricing.s3_get_chunk_mb", p.s3_get_chunk_mb, 0.001, 1e6)?;
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use crate::config::{ConfigKind, ConfigSource};
 use crate::error::{Error, Result};
 use crate::evaluate::{Parallelism, Scenario, Subject, Summary, check_replicas, evaluate};
 use crate::network::NetworkModel;
-use crate::plan::{Plan, check_epoch_count, check_epochs};
+use crate::plan::{Plan, check_epoch_count, check_job};
 use crate::platform::Platform;
 use crate::platform::cpu::CpuMode;
 use crate::strategy::{Strategy, StrategyDefaults, check_deadline, parse_strategy};
@@ -188,6 +188,15 @@ impl Resolver {
         }
     }
 
+    /// The workload and the platform `spec` names, checked together: the training rate must be
+    /// positive over every memory the platform offers the workload.
+    pub fn workload_on_platform(&self, spec: &PointSpec) -> Result<(Arc<Workload>, Arc<Platform>)> {
+        let workload = self.workload(spec)?;
+        let platform = self.platform(spec)?;
+        workload.check_on(&platform)?;
+        Ok((workload, platform))
+    }
+
     /// The workload `spec` names, with its overrides.
     pub fn workload(&self, spec: &PointSpec) -> Result<Arc<Workload>> {
         let name = spec
@@ -220,7 +229,10 @@ impl Resolver {
         if !(margin.is_finite() && margin >= 0.0) {
             return Err(Error::invalid(
                 "checkpoint_margin",
-                format!("must be a finite number of seconds >= 0, got {margin}"),
+                format!(
+                    "must be a finite number of seconds >= 0, got {}",
+                    crate::config::num(margin)
+                ),
             ));
         }
         let build = |jitter: Option<&str>| -> Result<SimOptions> {
@@ -311,8 +323,7 @@ impl Resolver {
 
     /// Loads, builds and checks everything `spec` names.
     pub fn resolve(&self, spec: &PointSpec) -> Result<ResolvedPoint> {
-        let workload = self.workload(spec)?;
-        let platform = self.platform(spec)?;
+        let (workload, platform) = self.workload_on_platform(spec)?;
         let strategy = self.strategy(spec)?;
         let epochs = check_epoch_count(spec.epochs.unwrap_or(1.0))?;
         let deadline_s = spec
@@ -338,7 +349,7 @@ impl Resolver {
             }
             None => {
                 let plan = self.plan(spec, &workload, &platform)?;
-                check_epochs(&workload, &plan, epochs)?;
+                check_job(&workload, &platform, &plan, epochs)?;
                 let trace = match &spec.trace {
                     None => None,
                     Some(path) => {
@@ -356,6 +367,13 @@ impl Resolver {
             }
         };
         let sim = self.world(spec, trace)?;
+        let checkpoints = match &subject {
+            PointSubject::Plan(plan) => plan.checkpoint,
+            PointSubject::Strategy(_) => true,
+        };
+        if checkpoints || spec.checkpoint_margin.is_some() {
+            sim.check_on(&platform)?;
+        }
         Ok(ResolvedPoint {
             workload,
             platform,

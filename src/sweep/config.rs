@@ -39,13 +39,93 @@ pub struct AxisValue {
     pub spec: PointSpec,
 }
 
+/// The values an axis takes: a list (parsed when the file is read) or a range, whose values are
+/// made on demand so that a ten-million-value range costs nothing until its points run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AxisValues {
+    /// Values written out in the file.
+    List(Vec<AxisValue>),
+    /// `from + i * step` for `i` in `0..count`, integers.
+    Integers {
+        /// First value.
+        from: i64,
+        /// Step (> 0).
+        step: i64,
+        /// Number of values.
+        count: u64,
+    },
+    /// `from + i * step` for `i` in `0..count`, reals.
+    Reals {
+        /// First value.
+        from: f64,
+        /// Step (> 0).
+        step: f64,
+        /// Number of values.
+        count: u64,
+    },
+}
+
 /// One axis: a parameter and the values it takes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Axis {
     /// Parameter name.
     pub name: String,
     /// Its values, in order.
-    pub values: Vec<AxisValue>,
+    pub values: AxisValues,
+}
+
+impl Axis {
+    /// Number of values.
+    pub fn len(&self) -> u64 {
+        match &self.values {
+            AxisValues::List(v) => v.len() as u64,
+            AxisValues::Integers { count, .. } | AxisValues::Reals { count, .. } => *count,
+        }
+    }
+
+    /// Whether the axis has no values (never, once parsed).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The TOML value of value `i` of a range.
+    fn raw(&self, i: u64) -> Option<toml::Value> {
+        match self.values {
+            AxisValues::List(_) => None,
+            AxisValues::Integers { from, step, .. } => {
+                Some(toml::Value::Integer(from + i as i64 * step))
+            }
+            AxisValues::Reals { from, step, .. } => {
+                Some(toml::Value::Float(from + i as f64 * step))
+            }
+        }
+    }
+
+    /// The text of value `i` (`i < len()`), as the CSV shows it.
+    pub fn text(&self, i: u64) -> String {
+        match (&self.values, self.raw(i)) {
+            (AxisValues::List(v), _) => v[i as usize].text.clone(),
+            (_, Some(raw)) => value_text(&raw),
+            (_, None) => String::new(),
+        }
+    }
+
+    /// Value `i` (`i < len()`).
+    pub fn value(&self, i: u64) -> Result<AxisValue> {
+        match (&self.values, self.raw(i)) {
+            (AxisValues::List(v), _) => Ok(v[i as usize].clone()),
+            (_, Some(raw)) => axis_value(&self.name, &raw),
+            (_, None) => Err(Error::Internal("a range without a value".into())),
+        }
+    }
+}
+
+/// The axis value `raw` of parameter `name`; errors name the parameter.
+fn axis_value(name: &str, raw: &toml::Value) -> Result<AxisValue> {
+    Ok(AxisValue {
+        text: value_text(raw),
+        spec: PointSpec::one(name, raw)?,
+    })
 }
 
 /// Which points to drop.
@@ -94,7 +174,7 @@ fn value_text(value: &toml::Value) -> String {
 
 /// The values of a range `{ from, to, step }` (inclusive; `step` defaults to 1): integers if all
 /// three are integers, else reals.
-fn range(table: &toml::Table) -> std::result::Result<Vec<toml::Value>, String> {
+fn range(table: &toml::Table) -> std::result::Result<AxisValues, String> {
     if let Some(key) = table
         .keys()
         .find(|k| !["from", "to", "step"].contains(&k.as_str()))
@@ -113,6 +193,11 @@ fn range(table: &toml::Table) -> std::result::Result<Vec<toml::Value>, String> {
         toml::Value::Float(f) if f.is_finite() => Some(*f),
         _ => None,
     };
+    let too_many = |count: String| {
+        Err(format!(
+            "{count} values is too many for one axis (at most {MAX_AXIS_VALUES})"
+        ))
+    };
     match (from, to, &step) {
         (toml::Value::Integer(a), toml::Value::Integer(b), toml::Value::Integer(s)) => {
             if *s <= 0 || b < a {
@@ -120,15 +205,16 @@ fn range(table: &toml::Table) -> std::result::Result<Vec<toml::Value>, String> {
                     "needs from <= to and step > 0, got {a}..{b} step {s}"
                 ));
             }
-            let count = (b - a) / s + 1;
-            if count as u64 > MAX_AXIS_VALUES {
-                return Err(format!(
-                    "{count} values is too many for one axis (at most {MAX_AXIS_VALUES})"
-                ));
+            // In i128: `to - from` of two i64 values can overflow i64.
+            let count = (i128::from(*b) - i128::from(*a)) / i128::from(*s) + 1;
+            if count > i128::from(MAX_AXIS_VALUES) {
+                return too_many(count.to_string());
             }
-            Ok((0..count)
-                .map(|i| toml::Value::Integer(a + i * s))
-                .collect())
+            Ok(AxisValues::Integers {
+                from: *a,
+                step: *s,
+                count: count as u64,
+            })
         }
         _ => {
             let (Some(a), Some(b), Some(s)) = (number(from), number(to), number(&step)) else {
@@ -140,14 +226,14 @@ fn range(table: &toml::Table) -> std::result::Result<Vec<toml::Value>, String> {
                 ));
             }
             let count = ((b - a) / s + 1e-9).floor() + 1.0;
-            if count > MAX_AXIS_VALUES as f64 {
-                return Err(format!(
-                    "{count} values is too many for one axis (at most {MAX_AXIS_VALUES})"
-                ));
+            if !(count <= MAX_AXIS_VALUES as f64) {
+                return too_many(count.to_string());
             }
-            Ok((0..count as u64)
-                .map(|i| toml::Value::Float(a + i as f64 * s))
-                .collect())
+            Ok(AxisValues::Reals {
+                from: a,
+                step: s,
+                count: count as u64,
+            })
         }
     }
 }
@@ -258,8 +344,18 @@ impl SweepConfig {
                 ("axes", toml::Value::Table(t)) => {
                     for (k, v) in flatten_overrides(t) {
                         let field = format!("axes.{k}");
-                        let raw = match v {
-                            toml::Value::Array(items) => items.clone(),
+                        let values = match v {
+                            toml::Value::Array(items) => AxisValues::List(
+                                items
+                                    .iter()
+                                    .map(|v| {
+                                        Ok(AxisValue {
+                                            text: value_text(v),
+                                            spec: setting(&field, &k, v)?,
+                                        })
+                                    })
+                                    .collect::<Result<Vec<_>>>()?,
+                            ),
                             toml::Value::Table(r) => range(r).map_err(|m| err(&field, m))?,
                             _ => {
                                 return Err(err(
@@ -268,22 +364,21 @@ impl SweepConfig {
                                 ));
                             }
                         };
-                        if raw.is_empty() {
-                            return Err(err(&field, "an axis needs at least one value".into()));
-                        }
-                        let values = raw
-                            .iter()
-                            .map(|v| {
-                                Ok(AxisValue {
-                                    text: value_text(v),
-                                    spec: setting(&field, &k, v)?,
-                                })
-                            })
-                            .collect::<Result<Vec<_>>>()?;
-                        axes.push(Axis {
+                        let axis = Axis {
                             name: k.clone(),
                             values,
-                        });
+                        };
+                        if axis.is_empty() {
+                            return Err(err(&field, "an axis needs at least one value".into()));
+                        }
+                        // A range's values share one type: its first and last show whether the
+                        // parameter takes them (each point's value is checked when it runs).
+                        for i in [0, axis.len() - 1] {
+                            if let Some(raw) = axis.raw(i) {
+                                setting(&field, &k, &raw)?;
+                            }
+                        }
+                        axes.push(axis);
                     }
                 }
                 ("filter", toml::Value::Table(t)) => {
@@ -339,32 +434,46 @@ impl SweepConfig {
     pub fn raw_points(&self) -> u64 {
         self.axes
             .iter()
-            .fold(1u64, |n, a| n.saturating_mul(a.values.len() as u64))
+            .fold(1u64, |n, a| n.saturating_mul(a.len()))
     }
 
-    /// The axis values of point `index` (last axis fastest), one per axis.
-    pub fn axis_values(&self, index: u64) -> Vec<&AxisValue> {
-        let mut chosen = vec![0usize; self.axes.len()];
+    /// Which value of each axis point `index` takes (last axis fastest).
+    fn value_indices(&self, index: u64) -> Vec<u64> {
+        let mut chosen = vec![0u64; self.axes.len()];
         let mut rest = index;
         for (slot, axis) in chosen.iter_mut().zip(&self.axes).rev() {
-            let len = axis.values.len() as u64;
-            *slot = (rest % len) as usize;
-            rest /= len;
+            *slot = rest % axis.len();
+            rest /= axis.len();
         }
+        chosen
+    }
+
+    /// The axis values of point `index`, one per axis; an error names the parameter whose value a
+    /// range cannot give.
+    pub fn axis_values(&self, index: u64) -> Result<Vec<AxisValue>> {
         self.axes
             .iter()
-            .zip(chosen)
-            .map(|(a, i)| &a.values[i])
+            .zip(self.value_indices(index))
+            .map(|(a, i)| a.value(i))
+            .collect()
+    }
+
+    /// The texts of point `index`'s axis values, as the CSV shows them.
+    pub fn axis_texts(&self, index: u64) -> Vec<String> {
+        self.axes
+            .iter()
+            .zip(self.value_indices(index))
+            .map(|(a, i)| a.text(i))
             .collect()
     }
 
     /// The full specification of point `index`: the base settings with its axis values applied.
-    pub fn point(&self, index: u64) -> PointSpec {
+    pub fn point(&self, index: u64) -> Result<PointSpec> {
         let mut spec = self.base.clone();
-        for value in self.axis_values(index) {
+        for value in self.axis_values(index)? {
             spec.merge(&value.spec);
         }
-        spec
+        Ok(spec)
     }
 
     /// Whether `seed` is set by the base settings or an axis.
@@ -391,7 +500,7 @@ mod tests {
         let c = parse("name = \"t\"\n[base]\nworkload = \"mobilenet\"\n[axes]\nfunctions = [4, 8]\nmemory = { from = 1728, to = 1856, step = 64 }\n").unwrap();
         assert_eq!(c.raw_points(), 6);
         let values = |i| {
-            let p = c.point(i);
+            let p = c.point(i).unwrap();
             format!(
                 "{},{},{}",
                 p.workload.unwrap(),
@@ -403,16 +512,18 @@ mod tests {
         assert_eq!(values(1), "mobilenet,4,1792");
         assert_eq!(values(3), "mobilenet,8,1728");
         assert_eq!(values(5), "mobilenet,8,1856");
-        let texts: Vec<&str> = c.axis_values(5).iter().map(|v| v.text.as_str()).collect();
+        let texts = c.axis_texts(5);
         assert_eq!(texts, ["8", "1856"]);
         let f = parse("name = \"f\"\n[axes]\nepochs = { from = 0.5, to = 1.5, step = 0.5 }\nplatform.network.ps_bandwidth_mb_per_s = [600, 1200]\nworkload.alpha1_samples_per_s_per_mb = { from = 0.02, to = 0.03, step = 0.01 }\n").unwrap();
-        let epochs: Vec<Option<f64>> = f.axes[0].values.iter().map(|v| v.spec.epochs).collect();
+        let epochs: Vec<Option<f64>> = (0..f.axes[0].len())
+            .map(|i| f.axes[0].value(i).unwrap().spec.epochs)
+            .collect();
         assert_eq!(epochs, [Some(0.5), Some(1.0), Some(1.5)]);
         assert_eq!(f.axes[1].name, "platform.network.ps_bandwidth_mb_per_s");
         assert_eq!(f.axes[2].name, "workload.alpha1_samples_per_s_per_mb");
-        assert_eq!(f.axes[2].values.len(), 2);
+        assert_eq!(f.axes[2].len(), 2);
         assert_eq!(
-            f.point(0).platform_overrides,
+            f.point(0).unwrap().platform_overrides,
             vec![(
                 "network.ps_bandwidth_mb_per_s".to_string(),
                 crate::point::FieldValue::Int(600)

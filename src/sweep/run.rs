@@ -255,8 +255,8 @@ pub fn point_error(config: &SweepConfig, index: u64, e: Error) -> Error {
     let described: Vec<String> = config
         .axes
         .iter()
-        .zip(config.axis_values(index))
-        .map(|(a, v)| format!("{}={}", a.name, v.text))
+        .zip(config.axis_texts(index))
+        .map(|(a, text)| format!("{}={text}", a.name))
         .collect();
     let context = if described.is_empty() {
         format!("{}: point {index}", config.source.location)
@@ -299,7 +299,7 @@ fn resolve(
 
 /// Runs point `index`, or `None` if the filter drops it.
 fn run_point(config: &SweepConfig, resolver: &Resolver, index: u64) -> Result<Option<PointRecord>> {
-    let spec = config.point(index);
+    let spec = config.point(index)?;
     let Some(point) = resolve(config, resolver, &spec)? else {
         return Ok(None);
     };
@@ -371,7 +371,9 @@ pub fn run_sweep(
     // Check the points this run will run (up to PRECHECK_POINTS) before any runs.
     let precheck_end = stop.min((first + done).saturating_add(PRECHECK_POINTS));
     parallel.map(first + done..precheck_end, |index| {
-        resolve(config, &resolver, &config.point(index))
+        config
+            .point(index)
+            .and_then(|spec| resolve(config, &resolver, &spec))
             .map(|_| ())
             .map_err(|e| point_error(config, index, e))
     })?;

@@ -163,7 +163,7 @@ impl Layout {
 
     fn row(&self, config: &SweepConfig, r: &PointRecord) -> Result<String> {
         let mut fields = vec![r.point.to_string()];
-        fields.extend(config.axis_values(r.point).iter().map(|v| v.text.clone()));
+        fields.extend(config.axis_texts(r.point));
         let mut settings = Vec::with_capacity(self.settings.len());
         record::fields(&r.settings, &mut settings)?;
         fields.extend(

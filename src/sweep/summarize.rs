@@ -20,12 +20,34 @@ struct Group {
     met: Vec<f64>,
 }
 
-fn number(record: &csv::StringRecord, column: Option<usize>) -> Option<f64> {
-    column
-        .and_then(|i| record.get(i))
-        .filter(|v| !v.is_empty())
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite())
+/// The number in `column` of `record`: `None` when the cell is empty or `NaN` (a run that
+/// produced no value, as sweeps write it), an error naming the line and column when it is not a
+/// number.
+fn number(
+    csv_path: &Path,
+    header: &csv::StringRecord,
+    record: &csv::StringRecord,
+    column: Option<usize>,
+) -> Result<Option<f64>> {
+    let Some(i) = column else {
+        return Ok(None);
+    };
+    let text = record.get(i).unwrap_or("").trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("nan") {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        _ => Err(Error::Config {
+            location: format!(
+                "{}:{}",
+                csv_path.display(),
+                record.position().map_or(0, |p| p.line())
+            ),
+            field: header.get(i).unwrap_or("").to_string(),
+            message: format!("expected a finite number (or an empty cell), got `{text}`"),
+        }),
+    }
 }
 
 /// A named percentile read off [`Stats`].
@@ -110,9 +132,9 @@ pub fn summarize(csv_path: &Path, by: &[String]) -> Result<Vec<Value>> {
         });
         let g = &mut groups[slot];
         g.rows += 1;
-        g.times.extend(number(&record, time));
-        g.costs.extend(number(&record, cost));
-        g.met.extend(number(&record, met));
+        g.times.extend(number(csv_path, &header, &record, time)?);
+        g.costs.extend(number(csv_path, &header, &record, cost)?);
+        g.met.extend(number(csv_path, &header, &record, met)?);
     }
     Ok(groups
         .into_iter()

@@ -16,10 +16,16 @@ pub mod profile;
 pub mod sampler;
 pub mod stats;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::plan::{MAX_FUNCTIONS, MAX_ITERATIONS};
+use crate::platform::{MAX_BANDWIDTH_MB_PER_S, MAX_MEMORY_MB};
+use crate::workload::MAX_BATCH;
+
+/// Longest a recorded phase (compute, push, pull, barrier wait) may take (s): one day.
+pub const MAX_PHASE_S: f64 = 86_400.0;
 
 pub use sampler::{Sampling, TraceSampler};
 
@@ -172,6 +178,7 @@ fn parse_file(path: &Path) -> Result<ParsedFile> {
         .collect();
     let mut workload: Option<String> = None;
     let mut rows = Vec::new();
+    let mut seen: HashMap<(u32, u32, u32, u64), u64> = HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line());
@@ -187,25 +194,35 @@ fn parse_file(path: &Path) -> Result<ParsedFile> {
                 format!("expected {what}, got `{}`", get(column)),
             )
         };
-        let count = |column: &str, min: u64| -> Result<u64> {
+        let count = |column: &str, min: u64, max: u64| -> Result<u64> {
             match get(column).parse::<u64>() {
-                Ok(v) if v >= min => Ok(v),
-                _ if min == 0 => Err(error(column, "a whole number >= 0")),
-                _ => Err(error(column, "a whole number >= 1")),
+                Ok(v) if (min..=max).contains(&v) => Ok(v),
+                _ => Err(error(
+                    column,
+                    &format!("a whole number between {min} and {max}"),
+                )),
             }
         };
-        let seconds = |column: &str, positive: bool| -> Result<f64> {
+        // A value with its documented range: `positive` excludes 0, `max` is the plausible
+        // ceiling (a compute time of a year is a unit mistake, not a measurement).
+        let value = |column: &str, positive: bool, max: f64| -> Result<f64> {
             match get(column).parse::<f64>() {
-                Ok(v) if v.is_finite() && (v > 0.0 || (!positive && v == 0.0)) => Ok(v),
-                _ if positive => Err(error(column, "a positive finite number")),
-                _ => Err(error(column, "a finite number >= 0")),
+                Ok(v) if v.is_finite() && v <= max && (v > 0.0 || (!positive && v == 0.0)) => Ok(v),
+                _ if positive => Err(error(
+                    column,
+                    &format!("a number above 0 and at most {}", crate::config::num(max)),
+                )),
+                _ => Err(error(
+                    column,
+                    &format!("a number between 0 and {}", crate::config::num(max)),
+                )),
             }
         };
-        let optional = |column: &str, positive: bool| -> Result<Option<f64>> {
+        let optional = |column: &str, positive: bool, max: f64| -> Result<Option<f64>> {
             if !index.contains_key(column) || get(column).is_empty() {
                 Ok(None)
             } else {
-                seconds(column, positive).map(Some)
+                value(column, positive, max).map(Some)
             }
         };
         let name = get("workload");
@@ -226,9 +243,6 @@ fn parse_file(path: &Path) -> Result<ParsedFile> {
             }
             Some(_) => {}
         }
-        let to_u32 = |column: &str, v: u64| {
-            u32::try_from(v).map_err(|_| error(column, "a value below 2^32"))
-        };
         let timestamp = if index.contains_key("timestamp") && !get("timestamp").is_empty() {
             match get("timestamp").parse::<f64>() {
                 Ok(v) if v.is_finite() => Some(v),
@@ -237,22 +251,35 @@ fn parse_file(path: &Path) -> Result<ParsedFile> {
         } else {
             None
         };
-        rows.push(TraceRow {
+        let row = TraceRow {
             line,
-            memory_mb: to_u32("memory_mb", count("memory_mb", 1)?)?,
-            local_batch: to_u32("local_batch", count("local_batch", 1)?)?,
-            worker: to_u32("worker", count("worker", 0)?)?,
-            iteration: count("iteration", 0)?,
-            compute_s: seconds("compute_s", true)?,
-            push_s: optional("push_s", false)?,
-            pull_s: optional("pull_s", false)?,
-            bytes: optional("bytes", false)?,
-            barrier_wait_s: optional("barrier_wait_s", false)?,
-            cpu_util: optional("cpu_util", false)?,
-            cold_start_s: optional("cold_start_s", false)?,
-            s3_mb_per_s: optional("s3_mb_per_s", true)?,
+            memory_mb: count("memory_mb", 1, MAX_MEMORY_MB.into())? as u32,
+            local_batch: count("local_batch", 1, MAX_BATCH.into())? as u32,
+            worker: count("worker", 0, u64::from(MAX_FUNCTIONS) - 1)? as u32,
+            iteration: count("iteration", 0, MAX_ITERATIONS)?,
+            compute_s: value("compute_s", true, MAX_PHASE_S)?,
+            push_s: optional("push_s", false, MAX_PHASE_S)?,
+            pull_s: optional("pull_s", false, MAX_PHASE_S)?,
+            bytes: optional("bytes", false, 1e15)?,
+            barrier_wait_s: optional("barrier_wait_s", false, MAX_PHASE_S)?,
+            cpu_util: optional("cpu_util", false, 1.0)?,
+            cold_start_s: optional("cold_start_s", false, 3600.0)?,
+            s3_mb_per_s: optional("s3_mb_per_s", true, MAX_BANDWIDTH_MB_PER_S)?,
             timestamp,
-        });
+        };
+        let key = (row.memory_mb, row.local_batch, row.worker, row.iteration);
+        if let Some(first) = seen.insert(key, line) {
+            return Err(row_error(
+                path,
+                line,
+                "iteration",
+                format!(
+                    "duplicate record: worker {} iteration {} at {} MB, local batch {} is already on line {first}",
+                    row.worker, row.iteration, row.memory_mb, row.local_batch
+                ),
+            ));
+        }
+        rows.push(row);
     }
     let Some(workload) = workload else {
         return Err(syntax(header_line, "the trace has no rows".into()));

@@ -32,7 +32,7 @@ use super::compute::ComputeDraw;
 use super::job::topology;
 use super::options::SimOptions;
 use crate::error::Result;
-use crate::plan::{Plan, check_epochs};
+use crate::plan::{Plan, check_job};
 use crate::platform::Platform;
 use crate::platform::cpu::FunctionCpu;
 use crate::workload::Workload;
@@ -58,7 +58,7 @@ pub fn lower_bound(
     options: &SimOptions,
 ) -> Result<Bound> {
     plan.validate_on(platform)?;
-    let epochs = check_epochs(workload, plan, epochs)?;
+    let epochs = check_job(workload, platform, plan, epochs)?;
     let a = &options.assumptions;
     let cpu = FunctionCpu::new(platform, plan.memory_mb, a.cpu, 0.0);
     let cold_start_s = if a.cold_start {

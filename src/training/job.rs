@@ -20,7 +20,7 @@ use super::outcome::{Outcome, Status};
 use crate::engine::{Engine, SimTime};
 use crate::error::{Error, Result};
 use crate::network::{Direction, FastTransfers, Topology, TransferNetwork};
-use crate::plan::{Plan, check_epochs};
+use crate::plan::{Plan, check_job};
 use crate::platform::Platform;
 use crate::platform::cpu::FunctionCpu;
 use crate::workload::Workload;
@@ -220,7 +220,10 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
         compute: &'a C,
     ) -> Result<Self> {
         plan.validate_on(platform)?;
-        let epochs = check_epochs(workload, plan, epochs)?;
+        let epochs = check_job(workload, platform, plan, epochs)?;
+        if plan.checkpoint {
+            options.check_on(platform)?;
+        }
         compute.check_plan(plan)?;
         let a = &options.assumptions;
         let iterations = workload.iterations(plan.global_batch(), epochs);

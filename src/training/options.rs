@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use super::compute::ComputeTimes;
 use super::jitter::Jitter;
+use crate::error::{Error, Result};
 use crate::network::NetworkModel;
+use crate::platform::Platform;
 use crate::platform::cpu::CpuMode;
 
 /// Which effects the simulation models. [`Assumptions::ideal`] is λDNN's closed form's world.
@@ -99,6 +101,26 @@ impl Default for SimOptions {
 }
 
 impl SimOptions {
+    /// Fails unless this world can run on `platform`: the checkpoint margin must be a finite
+    /// number of seconds below the platform's function timeout (else every iteration would
+    /// checkpoint).
+    pub fn check_on(&self, platform: &Platform) -> Result<()> {
+        let margin = self.checkpoint_margin_s;
+        let timeout = platform.lifecycle.timeout_s;
+        if margin.is_finite() && margin >= 0.0 && margin < timeout {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "checkpoint_margin",
+                format!(
+                    "must be a number of seconds >= 0 and below {}'s {timeout} s function timeout, got {}",
+                    platform.name,
+                    crate::config::num(margin)
+                ),
+            ))
+        }
+    }
+
     /// The compute-time source of this world: the replayed trace, if any, else the jitter model.
     pub fn compute_times(&self) -> &(dyn ComputeTimes + 'static) {
         match &self.replay {

@@ -68,6 +68,19 @@ pub struct Workload {
     pub warmup_cpu_s: f64,
 }
 
+/// Largest dataset a workload may download (MB): 10 TB.
+pub const MAX_DATASET_MB: f64 = 1e7;
+/// Largest model a workload may push and pull (MB): 1 TB.
+pub const MAX_MODEL_MB: f64 = 1e6;
+/// Most training samples per epoch: 10^12.
+pub const MAX_SAMPLES: u64 = 1_000_000_000_000;
+/// Largest local or global batch (samples).
+pub const MAX_BATCH: u32 = 1_000_000_000;
+/// Largest magnitude of the rate fit's coefficients and of any training rate (samples/s).
+pub const MAX_RATE_SAMPLES_PER_S: f64 = 1e9;
+/// Smallest training rate the model accepts (samples/s): one sample a day would be a typo.
+pub const MIN_RATE_SAMPLES_PER_S: f64 = 1e-5;
+
 /// Default [`Workload::restart_cpu_s`] for workload files that do not set it, as shipped (an
 /// assumption: rebuilding a DL model and loading its state takes about 1.5 CPU-s).
 pub const RESTART_CPU_S: f64 = 1.5;
@@ -99,42 +112,86 @@ impl Workload {
         Ok(workload)
     }
 
-    /// Checks every value; errors name `location` and the field.
+    /// Checks every value against what the model can mean (physically plausible ranges, given
+    /// with each field's unit in its name); errors name `location`, the field and the range.
+    /// Whether the training rate stays positive over a platform's memory range is
+    /// [`Workload::check_on`].
     pub fn validate(&self, location: &str) -> Result<()> {
         let c = FieldCheck::new(location);
-        c.positive("dataset_mb", self.dataset_mb)?;
-        c.at_least_one("training_samples", self.training_samples)?;
-        c.positive("model_mb", self.model_mb)?;
-        c.at_least_one("reference_local_batch", self.reference_local_batch.into())?;
-        c.at_least_one("max_global_batch", self.max_global_batch.into())?;
-        c.finite(
+        c.within("dataset_mb", self.dataset_mb, 1e-6, MAX_DATASET_MB)?;
+        c.count("training_samples", self.training_samples, 1, MAX_SAMPLES)?;
+        c.within("model_mb", self.model_mb, 1e-6, MAX_MODEL_MB)?;
+        c.count(
+            "reference_local_batch",
+            self.reference_local_batch.into(),
+            1,
+            MAX_BATCH.into(),
+        )?;
+        c.count(
+            "max_global_batch",
+            self.max_global_batch.into(),
+            1,
+            MAX_BATCH.into(),
+        )?;
+        c.within(
             "alpha1_samples_per_s_per_mb",
             self.alpha1_samples_per_s_per_mb,
+            -MAX_RATE_SAMPLES_PER_S,
+            MAX_RATE_SAMPLES_PER_S,
         )?;
-        c.finite("beta1_samples_per_s", self.beta1_samples_per_s)?;
-        c.at_least_one("min_memory_mb", self.min_memory_mb.into())?;
+        c.within(
+            "beta1_samples_per_s",
+            self.beta1_samples_per_s,
+            -MAX_RATE_SAMPLES_PER_S,
+            MAX_RATE_SAMPLES_PER_S,
+        )?;
+        c.count(
+            "min_memory_mb",
+            self.min_memory_mb.into(),
+            1,
+            crate::platform::MAX_MEMORY_MB.into(),
+        )?;
         if let Some(h) = self.batch_half_saturation {
-            c.positive("batch_half_saturation", h)?;
+            c.within("batch_half_saturation", h, 1e-3, f64::from(MAX_BATCH))?;
         }
-        c.non_negative("init_cpu_s", self.init_cpu_s)?;
-        c.non_negative("restart_cpu_s", self.restart_cpu_s)?;
+        c.within("init_cpu_s", self.init_cpu_s, 0.0, 3600.0)?;
         c.within("restart_cpu_s", self.restart_cpu_s, 0.0, 3600.0)?;
         c.within("warmup_cpu_s", self.warmup_cpu_s, 0.0, 3600.0)?;
-        c.within(
-            "warmup_iterations",
-            f64::from(self.warmup_iterations),
-            0.0,
-            1000.0,
-        )?;
+        c.count("warmup_iterations", self.warmup_iterations.into(), 0, 1000)?;
         let rate = self.rate_samples_per_s(self.min_memory_mb);
-        if rate <= 0.0 {
+        if rate.is_nan() || rate < MIN_RATE_SAMPLES_PER_S {
             return Err(c.error(
                 "min_memory_mb",
                 format!(
-                    "R({} MB) = alpha1 * m + beta1 = {rate} samples/s; the training rate must be positive at the minimum memory",
+                    "R({} MB) = alpha1 * m + beta1 = {rate} samples/s; the training rate must be at least {MIN_RATE_SAMPLES_PER_S} samples/s at the minimum memory",
                     self.min_memory_mb
                 ),
             ));
+        }
+        Ok(())
+    }
+
+    /// Fails unless the training rate `R(m)` is at least [`MIN_RATE_SAMPLES_PER_S`] at every memory
+    /// of `platform` the workload can use (from `min_memory_mb`, or the platform's minimum, to
+    /// the platform's maximum): `R` is linear, so checking both ends suffices. A rate that turns
+    /// negative at large memories would give negative training times and costs.
+    pub fn check_on(&self, platform: &crate::platform::Platform) -> Result<()> {
+        let low = self.min_memory_mb.max(platform.memory.min_mb);
+        let high = platform.memory.max_mb;
+        if low > high {
+            return Ok(());
+        }
+        for memory_mb in [low, high] {
+            let rate = self.rate_samples_per_s(memory_mb);
+            if rate.is_nan() || rate < MIN_RATE_SAMPLES_PER_S {
+                return Err(Error::invalid(
+                    "workload",
+                    format!(
+                        "{}: R({memory_mb} MB) = alpha1_samples_per_s_per_mb * m + beta1_samples_per_s = {rate} samples/s; the training rate must be at least {MIN_RATE_SAMPLES_PER_S} samples/s over every memory it can use on {} ({low}..{high} MB)",
+                        self.name, platform.name
+                    ),
+                ));
+            }
         }
         Ok(())
     }

@@ -15,6 +15,7 @@
 //! The job factor (log-normal, mean 1, CoV `job_cv`) multiplies every compute phase of a job:
 //! the run-to-run spread of training time the paper reports.
 
+use crate::config::num;
 use rand::{Rng, RngExt};
 
 use super::bounded::Bounded;
@@ -121,34 +122,41 @@ impl Mixture {
         job_cv: 0.06843032459515404,
     };
 
-    /// Fails unless the parameters make a valid, bounded factor distribution.
+    /// Fails unless the parameters make a valid, bounded factor distribution; the message names
+    /// the first parameter out of range (by its spec key) and the range.
     pub fn validate(&self) -> std::result::Result<(), String> {
-        let cv_ok = |v: f64| v.is_finite() && (0.0..=MAX_CV).contains(&v);
-        let tail_ok = match self.tail {
-            Tail::Pareto { scale, shape, cap } => {
-                scale.is_finite()
-                    && scale > 0.0
-                    && shape.is_finite()
-                    && shape > 0.0
-                    && cap.is_finite()
-                    && (0.0..=100.0).contains(&cap)
-                    && cap > 0.0
+        let mut checks = vec![
+            ("cv", self.cv, 0.0, MAX_CV),
+            ("p", self.probability, 0.0, 1.0),
+            ("job_cv", self.job_cv, 0.0, MAX_CV),
+        ];
+        match self.tail {
+            Tail::Pareto { scale, shape, cap } => checks.extend([
+                ("scale", scale, 1e-6, MAX_SLOWDOWN),
+                ("shape", shape, 0.01, 100.0),
+                ("cap", cap, 1e-6, MAX_SLOWDOWN),
+            ]),
+            Tail::Exponential { mean } => {
+                checks.push(("slowdown", mean, 1e-6, MAX_SLOWDOWN / EXPONENTIAL_CAP))
             }
-            Tail::Exponential { mean } => mean.is_finite() && mean > 0.0 && mean <= 10.0,
-        };
-        if cv_ok(self.cv)
-            && cv_ok(self.job_cv)
-            && (0.0..=1.0).contains(&self.probability)
-            && tail_ok
-        {
-            Ok(())
-        } else {
-            Err(format!(
-                "needs 0 <= cv <= {MAX_CV}, 0 <= job_cv <= {MAX_CV}, 0 <= p <= 1, and a tail with positive finite parameters (Pareto cap at most 100, exponential mean at most 10); got {self:?}"
-            ))
         }
+        for (key, value, lo, hi) in checks {
+            if !(value.is_finite() && (lo..=hi).contains(&value)) {
+                return Err(format!(
+                    "{key} must lie between {} and {}, got {}",
+                    num(lo),
+                    num(hi),
+                    num(value)
+                ));
+            }
+        }
+        Ok(())
     }
 }
+
+/// Largest extra slowdown a straggler may suffer (a factor of 1 + 100: a worker 101 times slower
+/// than its peers is a failed worker, not a straggler).
+pub const MAX_SLOWDOWN: f64 = 100.0;
 
 /// A mixture ready to draw from.
 #[derive(Clone, Copy, Debug, PartialEq)]

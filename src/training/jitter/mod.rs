@@ -136,7 +136,8 @@ impl Jitter {
     pub fn lognormal(cv: f64) -> std::result::Result<Jitter, String> {
         if !(cv.is_finite() && cv > 0.0 && cv <= MAX_CV) {
             return Err(format!(
-                "cv must be a finite number in (0, {MAX_CV}], got {cv}"
+                "cv must be a finite number in (0, {MAX_CV}], got {}",
+                crate::config::num(cv)
             ));
         }
         Ok(Jitter::LogNormal {
