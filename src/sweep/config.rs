@@ -226,7 +226,7 @@ fn range(table: &toml::Table) -> std::result::Result<AxisValues, String> {
                 ));
             }
             let count = ((b - a) / s + 1e-9).floor() + 1.0;
-            if !(count <= MAX_AXIS_VALUES as f64) {
+            if count.is_nan() || count > MAX_AXIS_VALUES as f64 {
                 return too_many(count.to_string());
             }
             Ok(AxisValues::Reals {
