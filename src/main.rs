@@ -1,6 +1,7 @@
 //! The `lambdasim` command: parse the command line, run the library, map errors to exit codes
 //! (2 for anything the user can fix, 1 for internal errors).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -16,8 +17,16 @@ fn main() -> ExitCode {
     };
     match lambdasim::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`| head`): what it wanted it has; end quietly.
+        Err(lambdasim::Error::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
-            eprintln!("error: {e}");
+            // A closed or full stderr must not turn an error into a panic: the exit status
+            // still says what happened.
+            let _ = writeln!(std::io::stderr(), "error: {e}");
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }

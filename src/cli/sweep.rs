@@ -145,12 +145,15 @@ pub fn run<W: Write>(args: &SweepArgs, out: &mut W) -> Result<()> {
 
 /// Merges shard outputs.
 pub fn run_merge<W: Write>(args: &MergeArgs, out: &mut W) -> Result<()> {
-    let rows = merge(&args.shards, &args.out)?;
+    let merged = merge(&args.shards, &args.out)?;
     writeln!(
         out,
-        "merged {} shards, {rows} points -> {}",
+        "merged {} shards, {} points -> {} ({} bytes, sha256 {})",
         args.shards.len(),
-        args.out.display()
+        merged.rows,
+        args.out.display(),
+        merged.bytes,
+        merged.sha256
     )
     .map_err(stdout_error)
 }

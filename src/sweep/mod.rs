@@ -1,15 +1,20 @@
 //! Parameter sweeps: grid configurations ([`config`]), parallel deterministic execution with
 //! progress ([`run`]), sinks for the results (a CSV directory with resume, shards and `merge`, or
-//! memory: [`sink`]), and grouped summaries ([`summarize`]).
+//! memory: [`sink`]), their verified records ([`manifest`]), `merge` ([`merge`]) and grouped
+//! summaries ([`summarize`]).
 
 pub mod config;
+pub mod manifest;
+pub mod merge;
 pub mod run;
 pub mod sink;
 pub mod summarize;
 
 pub use config::SweepConfig;
+pub use manifest::Manifest;
+pub use merge::{Merged, merge};
 pub use run::{
     MemorySink, PointRecord, Progress, ShardInfo, SweepOptions, SweepReport, SweepSink, run_sweep,
 };
-pub use sink::{CsvSink, Manifest, merge};
+pub use sink::CsvSink;
 pub use summarize::summarize;

@@ -1,72 +1,36 @@
 //! The CSV directory a sweep (or one shard of it) writes, and `merge`.
 //!
 //! **Output directory**: `config.toml` (a copy), `manifest.json` (name, version, fingerprint, seed,
-//! point counts, shard, status, rows, wall time), and `points.csv`, one row per point that ran:
-//! `point`, the axis values, the effective settings (`workload`, `platform`, `epochs`, the plan,
-//! `cpu`, `jitter`, `network`, `ideal`, `deadline`, `strategy`; those that are axes appear once),
-//! other base settings, `seed`, the evaluation layer's summary columns (as `compare` and
-//! `simulate --replicas` name them), and the earlier versions' names `time_s` (mean),
-//! `time_p95_s` and `cost_usd` (mean). While a sweep runs, rows go to `points.csv.partial` and
-//! `progress.json` records how many points, rows and bytes are final; `points.csv` appears, by
-//! rename, only when the sweep (or shard) is complete, so it is never half-written.
+//! point counts, shard, status, rows, the CSV's length and SHA-256, wall time; see
+//! [`super::manifest`]), and `points.csv`, one row per point that ran: `point`, the axis values,
+//! the effective settings (`workload`, `platform`, `epochs`, the plan, `cpu`, `jitter`, `network`,
+//! `ideal`, `deadline`, `strategy`; those that are axes appear once), other base settings, `seed`,
+//! the evaluation layer's summary columns (as `compare` and `simulate --replicas` name them), and
+//! the earlier versions' names `time_s` (mean), `time_p95_s` and `cost_usd` (mean). While a sweep
+//! runs, rows go to `points.csv.partial` and `progress.json` records how many points, rows and
+//! bytes are final and their SHA-256; `points.csv` appears, by rename, only when the sweep (or
+//! shard) is complete, so it is never half-written.
 //!
-//! **Resume** truncates the partial file to the last recorded length and carries on; resuming a
-//! directory that already holds the complete sweep of the same configuration and shard does
-//! nothing and succeeds (a requeued batch task that had finished).
+//! **Resume** verifies the partial file against `progress.json` (length, SHA-256, rows; at most
+//! the chunk being appended may follow, and is cut off) and carries on; anything else (a shorter,
+//! longer or different file, an edited record) is refused with a message saying what differs.
+//! Resuming a directory that already holds the complete sweep of the same configuration and shard
+//! verifies `points.csv` against the manifest and does nothing (a requeued batch task that had
+//! finished).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-
 use super::config::SweepConfig;
+use super::manifest::{Committed, Manifest, Progress, io, read_sealed, verify_csv, write_sealed};
 use super::run::{PointRecord, PointSettings, ShardInfo, SweepSink};
 use crate::atomic::write_atomically;
 use crate::error::{Error, Result};
 use crate::evaluate::SummaryBuilder;
+use crate::fingerprint::Sha256Stream;
 use crate::record::{self, csv_line, flat};
-
-/// `manifest.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Sweep name.
-    pub name: String,
-    /// Sweep description.
-    pub description: String,
-    /// lambdasim version that wrote it.
-    pub lambdasim_version: String,
-    /// Path of the configuration as given.
-    pub config_file: String,
-    /// FNV-1a fingerprint of the configuration text.
-    pub config_fingerprint: String,
-    /// Sweep seed.
-    pub seed: u64,
-    /// Points in the whole sweep's cross product.
-    pub points_total: u64,
-    /// This shard.
-    pub shard: ShardInfo,
-    /// `running` or `complete`.
-    pub status: String,
-    /// Points of this shard processed (filtered points included).
-    pub points_done: u64,
-    /// Rows written (points that ran).
-    pub rows: u64,
-    /// Wall time spent over all invocations (s).
-    pub wall_time_s: f64,
-}
-
-/// `progress.json`: what part of `points.csv.partial` is final.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Progress {
-    config_fingerprint: String,
-    shard: ShardInfo,
-    points_done: u64,
-    rows: u64,
-    csv_bytes: u64,
-    wall_time_s: f64,
-}
 
 /// Legacy column names kept after the summary: (name, the summary column it copies).
 const ALIASES: [(&str, &str); 3] = [
@@ -74,27 +38,6 @@ const ALIASES: [(&str, &str); 3] = [
     ("time_p95_s", "time_s.p95"),
     ("cost_usd", "cost_usd.mean"),
 ];
-
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text =
-        serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))? + "\n";
-    write_atomically(path, |f| f.write_all(text.as_bytes()))
-}
-
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(io(path))?;
-    serde_json::from_str(&text).map_err(|e| Error::Syntax {
-        location: format!("{}:{}:{}", path.display(), e.line(), e.column()),
-        message: e.to_string(),
-    })
-}
 
 /// The columns of a sweep's CSV, and how to fill a row.
 struct Layout {
@@ -199,6 +142,8 @@ struct Open {
     progress: Progress,
     manifest: Manifest,
     layout: Layout,
+    /// SHA-256 of the committed bytes so far.
+    hash: Sha256Stream,
 }
 
 /// Writes a sweep's results to a directory (see the module documentation).
@@ -250,48 +195,22 @@ impl CsvSink {
     }
 }
 
-impl SweepSink for CsvSink {
-    fn open(&mut self, config: &SweepConfig, shard: &ShardInfo) -> Result<u64> {
-        self.started = Instant::now();
-        let dir = self.dir.clone();
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let (final_csv, partial, progress_path) = self.paths();
-        let fingerprint = config.fingerprint();
-        let layout = Layout::new(config)?;
-        let mut manifest = Manifest {
-            name: config.name.clone(),
-            description: config.description.clone(),
-            lambdasim_version: env!("CARGO_PKG_VERSION").into(),
-            config_file: config.source.location.clone(),
-            config_fingerprint: fingerprint.clone(),
-            seed: config.seed,
-            points_total: config.raw_points(),
-            shard: *shard,
-            status: "running".into(),
-            points_done: 0,
-            rows: 0,
-            wall_time_s: 0.0,
-        };
-        if self.force {
-            for path in [&final_csv, &partial, &progress_path] {
-                if path.exists() {
-                    std::fs::remove_file(path).map_err(io(path))?;
-                }
-            }
-        } else if final_csv.exists() {
-            let existing: Option<Manifest> = read_json(&dir.join("manifest.json")).ok();
-            let same = existing.as_ref().is_some_and(|m| {
-                m.status == "complete" && m.config_fingerprint == fingerprint && m.shard == *shard
-            });
-            if self.resume && same {
-                self.already_complete = true;
-                return Ok(shard.len());
-            }
+impl CsvSink {
+    /// Whether `dir` already holds the complete sweep of this configuration and shard, verified
+    /// byte for byte against its manifest; an error if it holds another complete sweep, or a
+    /// `points.csv` that does not match its manifest.
+    fn complete_already(&self, fingerprint: &str, shard: &ShardInfo) -> Result<bool> {
+        let (final_csv, _, _) = self.paths();
+        let manifest: Manifest = read_sealed(&self.dir.join("manifest.json"))?;
+        let same = manifest.status == "complete"
+            && manifest.config_fingerprint == fingerprint
+            && manifest.shard == *shard;
+        if !(self.resume && same) {
             return Err(Error::invalid(
                 "out",
                 format!(
                     "{} already holds a complete sweep{}; force starts over",
-                    dir.display(),
+                    self.dir.display(),
                     if same {
                         ""
                     } else {
@@ -300,58 +219,154 @@ impl SweepSink for CsvSink {
                 ),
             ));
         }
-        let progress = if progress_path.exists() && partial.exists() {
-            if !self.resume {
-                return Err(Error::invalid(
-                    "out",
-                    format!(
-                        "{} holds an interrupted sweep; resume continues it, force starts over",
-                        dir.display()
-                    ),
-                ));
+        let committed = Committed {
+            bytes: manifest.csv_bytes,
+            sha256: &manifest.csv_sha256,
+            rows: manifest.rows,
+        };
+        verify_csv(&final_csv, committed, 0)?;
+        // A run stopped between the rename and this cleanup left its progress record behind.
+        let (_, _, progress_path) = self.paths();
+        if progress_path.exists() {
+            std::fs::remove_file(&progress_path).map_err(io(&progress_path))?;
+        }
+        Ok(true)
+    }
+
+    /// The progress of the interrupted sweep in the directory, verified: the partial CSV holds
+    /// exactly the committed bytes (plus at most the chunk that was being appended, which is
+    /// cut off). Returns the progress and the hash state of the committed bytes.
+    fn interrupted(
+        &self,
+        fingerprint: &str,
+        shard: &ShardInfo,
+    ) -> Result<(Progress, Sha256Stream)> {
+        let (_, partial, progress_path) = self.paths();
+        if !self.resume {
+            return Err(Error::invalid(
+                "out",
+                format!(
+                    "{} holds an interrupted sweep; resume continues it, force starts over",
+                    self.dir.display()
+                ),
+            ));
+        }
+        if !(partial.exists() && progress_path.exists()) {
+            return Err(Error::invalid(
+                "resume",
+                format!(
+                    "{} holds {} without {}: it cannot be resumed; force starts over",
+                    self.dir.display(),
+                    if partial.exists() {
+                        "points.csv.partial"
+                    } else {
+                        "progress.json"
+                    },
+                    if partial.exists() {
+                        "progress.json"
+                    } else {
+                        "points.csv.partial"
+                    }
+                ),
+            ));
+        }
+        let progress: Progress = read_sealed(&progress_path)?;
+        if progress.config_fingerprint != fingerprint || progress.shard != *shard {
+            return Err(Error::invalid(
+                "resume",
+                format!(
+                    "{} was started with another configuration or shard; force starts over",
+                    self.dir.display()
+                ),
+            ));
+        }
+        let committed = Committed {
+            bytes: progress.csv_bytes,
+            sha256: &progress.csv_sha256,
+            rows: progress.rows,
+        };
+        let hash = verify_csv(&partial, committed, progress.pending_bytes)?;
+        Ok((progress, hash))
+    }
+}
+
+impl SweepSink for CsvSink {
+    fn open(&mut self, config: &SweepConfig, shard: &ShardInfo) -> Result<u64> {
+        self.started = Instant::now();
+        let dir = self.dir.clone();
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let (final_csv, partial, progress_path) = self.paths();
+        let fingerprint = config.fingerprint();
+        let layout = Layout::new(config)?;
+        if self.force {
+            for path in [&final_csv, &partial, &progress_path] {
+                if path.exists() {
+                    std::fs::remove_file(path).map_err(io(path))?;
+                }
             }
-            let p: Progress = read_json(&progress_path)?;
-            if p.config_fingerprint != fingerprint || p.shard != *shard {
-                return Err(Error::invalid(
-                    "resume",
-                    format!(
-                        "{} was started with another configuration or shard; force starts over",
-                        dir.display()
-                    ),
-                ));
-            }
-            p
+        } else if final_csv.exists() {
+            self.already_complete = self.complete_already(&fingerprint, shard)?;
+            return Ok(shard.len());
+        }
+        let (mut progress, hash) = if partial.exists() || progress_path.exists() {
+            self.interrupted(&fingerprint, shard)?
         } else {
             let head = csv_line(&layout.header);
             write_atomically(&partial, |f| f.write_all(head.as_bytes()))?;
-            let p = Progress {
-                config_fingerprint: fingerprint,
+            let mut hash = Sha256Stream::default();
+            hash.update(head.as_bytes());
+            let mut p = Progress {
+                config_fingerprint: fingerprint.clone(),
                 shard: *shard,
                 points_done: 0,
                 rows: 0,
-                csv_bytes: head.len() as u64,
+                csv_bytes: hash.len(),
+                csv_sha256: hash.hex(),
+                pending_bytes: 0,
                 wall_time_s: 0.0,
+                checksum: String::new(),
             };
-            write_json(&progress_path, &p)?;
-            p
+            write_sealed(&progress_path, &mut p)?;
+            (p, hash)
         };
-        std::fs::write(dir.join("config.toml"), &config.source.text).map_err(io(&dir))?;
-        manifest.points_done = progress.points_done;
-        manifest.rows = progress.rows;
-        manifest.wall_time_s = progress.wall_time_s;
-        write_json(&dir.join("manifest.json"), &manifest)?;
+        let config_copy = dir.join("config.toml");
+        write_atomically(&config_copy, |f| f.write_all(config.source.text.as_bytes()))?;
+        let mut manifest = Manifest {
+            name: config.name.clone(),
+            description: config.description.clone(),
+            lambdasim_version: env!("CARGO_PKG_VERSION").into(),
+            config_file: config.source.location.clone(),
+            config_fingerprint: fingerprint,
+            seed: config.seed,
+            points_total: config.raw_points(),
+            shard: *shard,
+            status: "running".into(),
+            points_done: progress.points_done,
+            rows: progress.rows,
+            csv_bytes: progress.csv_bytes,
+            csv_sha256: progress.csv_sha256.clone(),
+            wall_time_s: progress.wall_time_s,
+            checksum: String::new(),
+        };
+        write_sealed(&dir.join("manifest.json"), &mut manifest)?;
         let mut file = OpenOptions::new()
             .write(true)
             .open(&partial)
             .map_err(io(&partial))?;
+        // Cut off what an interrupted append left beyond the committed bytes.
         file.set_len(progress.csv_bytes).map_err(io(&partial))?;
         file.seek(SeekFrom::End(0)).map_err(io(&partial))?;
+        if progress.pending_bytes > 0 {
+            progress.pending_bytes = 0;
+            write_sealed(&progress_path, &mut progress)?;
+        }
         let done = progress.points_done;
         self.open = Some(Open {
             file,
             progress,
             manifest,
             layout,
+            hash,
         });
         Ok(done)
     }
@@ -367,14 +382,23 @@ impl SweepSink for CsvSink {
         for r in records {
             text.push_str(&open.layout.row(config, r)?);
         }
-        open.file.write_all(text.as_bytes()).map_err(io(&partial))?;
-        open.file.sync_data().map_err(io(&partial))?;
+        // Announce the append, append, then commit: a run stopped in between leaves at most
+        // `pending_bytes` uncommitted bytes, which resuming verifies the bound of and cuts off.
         let p = &mut open.progress;
+        if !text.is_empty() {
+            p.pending_bytes = text.len() as u64;
+            write_sealed(&progress_path, p)?;
+            open.file.write_all(text.as_bytes()).map_err(io(&partial))?;
+            open.file.sync_data().map_err(io(&partial))?;
+            open.hash.update(text.as_bytes());
+        }
         p.points_done = done;
         p.rows += records.len() as u64;
-        p.csv_bytes += text.len() as u64;
+        p.csv_bytes = open.hash.len();
+        p.csv_sha256 = open.hash.hex();
+        p.pending_bytes = 0;
         p.wall_time_s = open.manifest.wall_time_s + elapsed;
-        write_json(&progress_path, p)
+        write_sealed(&progress_path, p)
     }
 
     fn close(&mut self, _config: &SweepConfig, done: u64, complete: bool) -> Result<()> {
@@ -387,80 +411,20 @@ impl SweepSink for CsvSink {
             .open
             .as_mut()
             .ok_or_else(|| Error::Internal("sweep sink closed before it was opened".into()))?;
-        open.manifest.points_done = done;
-        open.manifest.rows = open.progress.rows;
-        open.manifest.wall_time_s += elapsed;
-        if complete {
-            std::fs::rename(&partial, &final_csv).map_err(io(&final_csv))?;
-            std::fs::remove_file(&progress_path).map_err(io(&progress_path))?;
-            open.manifest.status = "complete".into();
+        let m = &mut open.manifest;
+        m.points_done = done;
+        m.rows = open.progress.rows;
+        m.csv_bytes = open.progress.csv_bytes;
+        m.csv_sha256 = open.progress.csv_sha256.clone();
+        m.wall_time_s += elapsed;
+        if !complete {
+            return write_sealed(&self.dir.join("manifest.json"), m);
         }
-        write_json(&self.dir.join("manifest.json"), &open.manifest)
+        // The manifest first: a run stopped before the rename is still resumable from the
+        // partial file, and one stopped after it finds a complete, verified sweep.
+        m.status = "complete".into();
+        write_sealed(&self.dir.join("manifest.json"), m)?;
+        std::fs::rename(&partial, &final_csv).map_err(io(&final_csv))?;
+        std::fs::remove_file(&progress_path).map_err(io(&progress_path))
     }
-}
-
-/// Combines complete shard outputs into the CSV one run of the whole sweep writes; returns the
-/// number of rows.
-pub fn merge(shard_dirs: &[PathBuf], out: &Path) -> Result<u64> {
-    let mut shards: Vec<(Manifest, PathBuf)> = Vec::new();
-    for dir in shard_dirs {
-        let manifest: Manifest = read_json(&dir.join("manifest.json"))?;
-        if manifest.status != "complete" {
-            return Err(Error::invalid(
-                "merge",
-                format!(
-                    "{}: shard {}/{} is not complete ({} of its points done); resume it first",
-                    dir.display(),
-                    manifest.shard.index,
-                    manifest.shard.count,
-                    manifest.points_done
-                ),
-            ));
-        }
-        shards.push((manifest, dir.join("points.csv")));
-    }
-    let Some((first, _)) = shards.first() else {
-        return Err(Error::invalid("merge", "no shard directories given"));
-    };
-    let (fingerprint, count) = (first.config_fingerprint.clone(), first.shard.count);
-    for (m, path) in &shards {
-        if m.config_fingerprint != fingerprint || m.shard.count != count {
-            return Err(Error::invalid(
-                "merge",
-                format!(
-                    "{} comes from another sweep or sharding than the first shard",
-                    path.display()
-                ),
-            ));
-        }
-    }
-    shards.sort_by_key(|(m, _)| m.shard.index);
-    let indices: Vec<u64> = shards.iter().map(|(m, _)| m.shard.index).collect();
-    if indices != (0..count).collect::<Vec<_>>() {
-        return Err(Error::invalid(
-            "merge",
-            format!("expected shards 0..{count} exactly once, got {indices:?}"),
-        ));
-    }
-    let mut text = String::new();
-    let mut rows = 0u64;
-    for (i, (_, path)) in shards.iter().enumerate() {
-        let content = std::fs::read_to_string(path).map_err(io(path))?;
-        let (head, body) = content.split_once('\n').unwrap_or((&content, ""));
-        if i == 0 {
-            text.push_str(head);
-            text.push('\n');
-        } else if !text.starts_with(head) {
-            return Err(Error::invalid(
-                "merge",
-                format!("{}: header differs from the first shard's", path.display()),
-            ));
-        }
-        rows += body.lines().count() as u64;
-        text.push_str(body);
-    }
-    write_atomically(out, |f: &mut std::io::BufWriter<File>| {
-        f.write_all(text.as_bytes())
-    })?;
-    Ok(rows)
 }
