@@ -38,6 +38,7 @@ pub mod network;
 pub mod plan;
 pub mod platform;
 pub mod point;
+pub mod progress;
 pub mod record;
 pub mod rng;
 pub mod stats;

@@ -21,6 +21,7 @@ use crate::network::NetworkModel;
 use crate::plan::Plan;
 use crate::platform::Platform;
 use crate::platform::cpu::CpuMode;
+use crate::progress::Meter;
 use crate::training::{
     Assumptions, Jitter, SimOptions, WorkerIterationRecorder, simulate_observed,
 };
@@ -136,7 +137,14 @@ pub fn batch_grid(workload: &Workload) -> Vec<u32> {
 /// Writes one trace file per platform and workload under `out/<platform>/<workload>.csv` and
 /// returns their paths. Each file is written whole or not at all.
 pub fn synthesize(config: &SynthConfig, out: &Path) -> Result<Vec<PathBuf>> {
+    synthesize_metered(config, out, &Meter::default())
+}
+
+/// As [`synthesize`], counting cells done on `meter`.
+pub fn synthesize_metered(config: &SynthConfig, out: &Path, meter: &Meter) -> Result<Vec<PathBuf>> {
     config.validate()?;
+    let cells = (config.platforms.len() * config.workloads.len() * config.memory_points * 3) as u64;
+    let _stage = meter.begin("trace synth", "cells", cells);
     let mut written = Vec::new();
     let mut cell_index = 0u64;
     for platform_name in &config.platforms {
@@ -166,6 +174,7 @@ pub fn synthesize(config: &SynthConfig, out: &Path) -> Result<Vec<PathBuf>> {
                         config, &platform, &workload, memory, batch, cell_index, &mut text,
                     )?;
                     cell_index += 1;
+                    meter.advance(1);
                 }
             }
             let path = dir.join(format!("{}.csv", workload.name));

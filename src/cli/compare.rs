@@ -61,13 +61,13 @@ pub fn run<W: Write>(args: &CompareArgs, out: &mut W) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
     let replicas = crate::evaluate::check_replicas(args.replicas)?;
     let strategies = args.common.strategies("strategy", &args.strategies)?;
-    let parallel = args.common.parallel()?;
+    let reporter = Reporter::start(!args.common.quiet, "compare");
+    let parallel = args.common.parallel()?.with_meter(reporter.meter());
     let config = CompareConfig {
         deadlines_s,
         epochs,
         replicas,
     };
-    let mut reporter = Reporter::new(!args.common.quiet, "compare", "evaluations");
     let rows = compare(
         &workload,
         &platform,
@@ -75,7 +75,7 @@ pub fn run<W: Write>(args: &CompareArgs, out: &mut W) -> Result<()> {
         &config,
         &sim,
         &parallel,
-        &mut |done, total| reporter.update(done as u64, total as u64, None),
+        &mut |_, _| {},
     )?;
     reporter.finish();
     args.common

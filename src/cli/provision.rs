@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use super::StrategyArgs;
+use super::{Reporter, StrategyArgs};
 use crate::error::Result;
 use crate::evaluate::Scenario;
 use crate::strategy::{ProvisionRecord, check_deadline};
@@ -36,7 +36,8 @@ pub fn run<W: Write>(args: &ProvisionArgs, out: &mut W) -> Result<()> {
         .common
         .strategies("strategy", std::slice::from_ref(&args.strategy))?
         .remove(0);
-    let parallel = args.common.parallel()?;
+    let reporter = Reporter::start(!args.common.quiet, "provision");
+    let parallel = args.common.parallel()?.with_meter(reporter.meter());
     let scenario = Scenario {
         workload: &workload,
         platform: &platform,
@@ -47,6 +48,7 @@ pub fn run<W: Write>(args: &ProvisionArgs, out: &mut W) -> Result<()> {
     let request = scenario.request(sim.seed, &parallel)?;
     strategy.prepare(&request)?;
     let decision = strategy.provision(&request)?;
+    reporter.finish();
     let record = ProvisionRecord::new(strategy.as_ref(), &request, &decision);
     args.common.format.write(out, &record)
 }

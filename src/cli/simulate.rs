@@ -16,7 +16,7 @@ use crate::network::NetworkModel;
 use crate::plan::PlanRecord;
 use crate::point::PointSpec;
 use crate::trace::Sampling;
-use crate::training::{TimelineRecorder, simulate_observed, timeline};
+use crate::training::{MeteredObserver, TimelineRecorder, simulate_observed, timeline};
 
 /// Flags of `simulate`.
 #[derive(Debug, Args)]
@@ -146,7 +146,8 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
         ..(*point.sim).clone()
     };
     if let Some(replicas) = args.replicas {
-        let parallel = Parallelism::threads(args.threads)?;
+        let reporter = Reporter::start(!args.quiet, "simulate");
+        let parallel = Parallelism::threads(args.threads)?.with_meter(reporter.meter());
         let scenario = Scenario {
             workload: &point.workload,
             platform: &point.platform,
@@ -155,15 +156,7 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
             sim: &sim,
         };
         let evaluator = Evaluator::new(scenario, Subject::Plan(plan), &parallel)?;
-        let mut reporter = Reporter::new(!args.quiet && replicas >= 10_000, "simulate", "replicas");
-        let mut done = 0u64;
-        let summary = evaluator.for_each(replicas, &parallel, |_| {
-            done += 1;
-            if done.is_multiple_of(4096) {
-                reporter.update(done, u64::from(replicas), None);
-            }
-            Ok(())
-        })?;
+        let summary = evaluator.for_each(replicas, &parallel, |_| Ok(()))?;
         reporter.finish();
         let a = &sim.assumptions;
         let record = ReplicasRecord {
@@ -184,18 +177,24 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
         return args.plan.format.write(out, &record);
     }
     let mut timeline = TimelineRecorder::new();
-    let observer: Option<&mut dyn crate::training::Observer> = match args.timeline {
+    let inner: Option<&mut dyn crate::training::Observer> = match args.timeline {
         Some(_) => Some(&mut timeline),
         None => None,
     };
+    let reporter = Reporter::start(!args.quiet, "simulate");
+    let iterations = point.workload.iterations(plan.global_batch(), point.epochs);
+    let _stage = reporter.meter().begin("training", "iterations", iterations);
+    let mut observer = MeteredObserver::new(reporter.meter(), inner);
     let outcome = simulate_observed(
         &point.workload,
         &point.platform,
         &plan,
         point.epochs,
         &sim,
-        observer,
+        Some(&mut observer),
     )?;
+    drop(_stage);
+    reporter.finish();
     if let Some(path) = &args.timeline {
         write_atomically(path, |file| {
             timeline::write_csv(

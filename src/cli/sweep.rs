@@ -94,7 +94,9 @@ pub fn run<W: Write>(args: &SweepArgs, out: &mut W) -> Result<()> {
         .map(parse_shard)
         .transpose()?
         .unwrap_or((0, 1));
+    let reporter = Reporter::start(!args.quiet, "sweep");
     let options = SweepOptions {
+        meter: reporter.meter(),
         threads: args.threads,
         shard,
         limit: args.limit,
@@ -112,10 +114,7 @@ pub fn run<W: Write>(args: &SweepArgs, out: &mut W) -> Result<()> {
         }
     });
     let mut sink = CsvSink::new(&dir, args.resume, args.force);
-    let mut reporter = Reporter::new(!args.quiet, &format!("sweep {}", config.name), "points");
-    let report = run_sweep(&config, &options, &mut sink, &mut |p| {
-        reporter.update(p.done, p.total, p.eta_s)
-    })?;
+    let report = run_sweep(&config, &options, &mut sink, &mut |_| {})?;
     reporter.finish();
     let file = if report.complete {
         "points.csv"

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Subcommand};
 
-use super::Format;
+use super::{Format, Reporter};
 use crate::atomic::write_atomically;
 use crate::error::{Error, Result};
 use crate::platform::Platform;
 use crate::platform::cpu::CpuMode;
-use crate::synth::{SynthConfig, synthesize};
+use crate::synth::{SynthConfig, synthesize_metered};
 use crate::trace::IterationTrace;
 use crate::trace::profile::{profile, workload_toml};
 use crate::trace::stats::cell_stats;
@@ -60,6 +60,9 @@ pub struct SynthArgs {
     /// measured warm-run variation].
     #[arg(long, value_name = "SPEC", default_value = "lognormal{cv=0.1}")]
     pub jitter: String,
+    /// No progress on stderr.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// CPU model (fluid or cfs).
     #[arg(long, value_name = "MODEL", default_value = "cfs",
           value_parser = PossibleValuesParser::new(CpuMode::NAMES))]
@@ -134,7 +137,10 @@ pub fn run<W: Write>(command: &TraceCommand, out: &mut W) -> Result<()> {
                 jitter: Jitter::parse("jitter", &args.jitter)?,
                 cpu: args.cpu.parse()?,
             };
-            for path in synthesize(&config, &args.out)? {
+            let reporter = Reporter::start(!args.quiet, "trace synth");
+            let written = synthesize_metered(&config, &args.out, &reporter.meter())?;
+            reporter.finish();
+            for path in written {
                 writeln!(out, "{}", path.display()).map_err(|source| Error::Io {
                     path: "<stdout>".into(),
                     source,

@@ -348,11 +348,14 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// The runs of replicas `range`, in parallel, in replica order.
+    /// The runs of replicas `range`, in parallel, in replica order; each counts one unit of the
+    /// innermost stage of the pool's meter.
     pub fn runs(&self, range: std::ops::Range<u32>, parallel: &Parallelism) -> Result<Vec<Run>> {
         let inner = Parallelism::sequential();
         parallel.map(u64::from(range.start)..u64::from(range.end), |i| {
-            self.run(i as u32, &inner)
+            let run = self.run(i as u32, &inner);
+            parallel.meter().advance(1);
+            run
         })
     }
 
@@ -365,6 +368,9 @@ impl<'a> Evaluator<'a> {
         mut each: impl FnMut(&Run) -> Result<()>,
     ) -> Result<Summary> {
         check_replicas(replicas)?;
+        let _stage = parallel
+            .meter()
+            .begin("replicas", "replicas", u64::from(replicas));
         let mut builder = SummaryBuilder::default();
         let mut start = 0;
         while start < replicas {

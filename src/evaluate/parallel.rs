@@ -9,15 +9,18 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::progress::Meter;
 
 /// Most threads a pool may have (far more than any machine's cores; a typo like `100000` is an
 /// error, not 100,000 threads).
 pub const MAX_THREADS: usize = 1024;
 
-/// Where parallel loops run: a rayon pool, or inline on the calling thread.
+/// Where parallel loops run: a rayon pool, or inline on the calling thread; and the meter their
+/// progress is counted on ([`crate::progress`]).
 #[derive(Clone, Debug)]
 pub struct Parallelism {
     pool: Option<Arc<rayon::ThreadPool>>,
+    meter: Meter,
 }
 
 impl Parallelism {
@@ -38,12 +41,26 @@ impl Parallelism {
             .map_err(|e| Error::Internal(format!("thread pool: {e}")))?;
         Ok(Parallelism {
             pool: Some(Arc::new(pool)),
+            meter: Meter::default(),
         })
+    }
+
+    /// The same pool, counting progress on `meter` (which a display can poll).
+    pub fn with_meter(self, meter: Meter) -> Parallelism {
+        Parallelism { meter, ..self }
+    }
+
+    /// The meter loops on this pool count their progress on.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
     }
 
     /// Everything on the calling thread (inside an outer parallel loop, such as a sweep's points).
     pub fn sequential() -> Parallelism {
-        Parallelism { pool: None }
+        Parallelism {
+            pool: None,
+            meter: Meter::default(),
+        }
     }
 
     /// Number of threads loops run on.

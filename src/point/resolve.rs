@@ -71,6 +71,18 @@ impl ResolvedPoint {
         evaluate(&scenario, subject, self.replicas, parallel)
     }
 
+    /// A rough measure of the point's cost, for progress estimates: simulated worker-iterations
+    /// (`replicas x (functions + 1) x iterations`); a strategy's point counts as a 1000 of them
+    /// per replica plus its plan's (unknown until it decides).
+    pub fn work(&self) -> u64 {
+        let per_replica = match self.subject {
+            PointSubject::Plan(plan) => (u64::from(plan.functions) + 1)
+                .saturating_mul(self.workload.iterations(plan.global_batch(), self.epochs)),
+            PointSubject::Strategy(_) => 1000,
+        };
+        per_replica.saturating_mul(u64::from(self.replicas)).max(1)
+    }
+
     /// The plan, for a point that gives one.
     pub fn plan(&self) -> Option<Plan> {
         match self.subject {

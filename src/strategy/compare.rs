@@ -113,6 +113,8 @@ pub fn compare(
     let total = config.deadlines_s.len() * (strategies.len() + usize::from(listed.is_none()));
     let mut done = 0;
     let mut rows = Vec::new();
+    let meter = parallel.meter();
+    let _stage = meter.begin("compare", "evaluations", total as u64);
     for &deadline_s in &config.deadlines_s {
         let scenario = Scenario {
             workload,
@@ -125,6 +127,7 @@ pub fn compare(
             Some(i) => strategies[i].as_ref(),
             None => &default_oracle,
         };
+        meter.relabel(format!("T_o = {deadline_s} s, {}", oracle.spec()));
         let oracle_summary = evaluate(
             &scenario,
             Subject::Strategy(oracle),
@@ -133,6 +136,7 @@ pub fn compare(
         )?;
         done += 1;
         progress(done, total);
+        meter.advance(1);
         let oracle_cost = oracle_summary
             .feasible
             .then_some(oracle_summary.cost_usd.mean);
@@ -140,6 +144,7 @@ pub fn compare(
             let summary = if Some(index) == listed {
                 oracle_summary.clone()
             } else {
+                meter.relabel(format!("T_o = {deadline_s} s, {}", strategy.spec()));
                 let summary = evaluate(
                     &scenario,
                     Subject::Strategy(strategy.as_ref()),
@@ -148,6 +153,7 @@ pub fn compare(
                 )?;
                 done += 1;
                 progress(done, total);
+                meter.advance(1);
                 summary
             };
             rows.push(CompareRow::new(

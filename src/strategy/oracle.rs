@@ -92,7 +92,7 @@ impl Oracle {
             .transpose()?;
         Ok(Oracle {
             quantile,
-            replicas: spec.u32_or("replicas", d.replicas, 1, 1_000_000)?,
+            replicas: spec.u32_or("replicas", d.replicas, 1, 100_000)?,
             max_functions: spec.u32_or("max_functions", d.max_functions, 1, 100_000)?,
             step_mb,
             slack,
@@ -177,6 +177,14 @@ impl Oracle {
             sim: request.sim,
         };
         let evaluator = Evaluator::new(scenario, Subject::Plan(*plan), request.parallel)?;
+        let _stage = request.parallel.meter().begin(
+            format!(
+                "{} x {} MB, local batch {}",
+                plan.functions, plan.memory_mb, plan.local_batch
+            ),
+            "replicas",
+            u64::from(self.replicas),
+        );
         let allowed = self.allowed_misses();
         let mut builder = SummaryBuilder::default();
         let mut misses = 0u32;
@@ -214,7 +222,11 @@ impl Strategy for Oracle {
     fn provision(&self, request: &Request) -> Result<Decision> {
         let mut best: Option<Proposal> = None;
         let mut simulated = 0usize;
-        for candidate in self.candidates(request)? {
+        let candidates = self.candidates(request)?;
+        let meter = request.parallel.meter();
+        let _stage = meter.begin("oracle search", "candidates", candidates.len() as u64);
+        for candidate in candidates {
+            meter.advance(1);
             if !self.exhaustive && best.is_some_and(|b| candidate.cost_usd >= b.predicted_cost_usd)
             {
                 break;

@@ -22,6 +22,7 @@ use super::config::SweepConfig;
 use crate::error::{Error, Result};
 use crate::evaluate::{Parallelism, Summary};
 use crate::point::{PointSpec, PointSubject, ResolvedPoint, Resolver};
+use crate::progress::Meter;
 use crate::strategy::StrategyDefaults;
 
 /// Points per chunk between commits.
@@ -41,6 +42,8 @@ pub struct SweepOptions {
     pub limit: Option<u64>,
     /// Defaults for strategies (where Siren keeps its policies).
     pub strategy_defaults: StrategyDefaults,
+    /// Where progress is counted (a stage of points, weighted by their predicted work).
+    pub meter: Meter,
 }
 
 impl Default for SweepOptions {
@@ -51,6 +54,7 @@ impl Default for SweepOptions {
             shard: (0, 1),
             limit: None,
             strategy_defaults: StrategyDefaults::default(),
+            meter: Meter::default(),
         }
     }
 }
@@ -297,22 +301,28 @@ fn resolve(
     resolver.resolve(spec).map(Some)
 }
 
-/// Runs point `index`, or `None` if the filter drops it.
-fn run_point(config: &SweepConfig, resolver: &Resolver, index: u64) -> Result<Option<PointRecord>> {
+/// Runs point `index`: its record (`None` if the filter drops it) and its predicted work.
+fn run_point(
+    config: &SweepConfig,
+    resolver: &Resolver,
+    index: u64,
+) -> Result<(Option<PointRecord>, u64)> {
     let spec = config.point(index)?;
     let Some(point) = resolve(config, resolver, &spec)? else {
-        return Ok(None);
+        return Ok((None, 0));
     };
+    let work = point.work();
     let seed = point
         .seed
         .unwrap_or_else(|| crate::rng::derive_seed(config.seed, index));
     let summary = point.evaluate(seed, &Parallelism::sequential())?;
-    Ok(Some(PointRecord {
+    let record = PointRecord {
         point: index,
         seed,
         settings: PointSettings::of(&point),
         summary,
-    }))
+    };
+    Ok((Some(record), work))
 }
 
 /// Runs (or resumes) shard `options.shard` of `config`, handing results to `sink` and progress
@@ -355,7 +365,7 @@ pub fn run_sweep(
     if limit == 0 {
         return Err(Error::invalid("limit", "must be at least 1, got 0"));
     }
-    let parallel = Parallelism::threads(options.threads)?;
+    let parallel = Parallelism::threads(options.threads)?.with_meter(options.meter.clone());
     let resolver = Resolver::new(options.strategy_defaults.clone());
     let (first, end) = shard_range(config.raw_points(), options.shard);
     let shard = ShardInfo {
@@ -368,29 +378,40 @@ pub fn run_sweep(
     let mut done = sink.open(config, &shard)?.min(shard.len());
     let done_before = done;
     let stop = first + done + (shard.len() - done).min(limit);
-    // Check the points this run will run (up to PRECHECK_POINTS) before any runs.
+    // Check the points this run will run (up to PRECHECK_POINTS) before any runs, and predict
+    // their work (points beyond are predicted to cost what the checked ones do on average).
     let precheck_end = stop.min((first + done).saturating_add(PRECHECK_POINTS));
-    parallel.map(first + done..precheck_end, |index| {
-        config
-            .point(index)
-            .and_then(|spec| resolve(config, &resolver, &spec))
-            .map(|_| ())
-            .map_err(|e| point_error(config, index, e))
-    })?;
+    let checked_work: u64 = parallel
+        .map(first + done..precheck_end, |index| {
+            config
+                .point(index)
+                .and_then(|spec| resolve(config, &resolver, &spec))
+                .map(|p| p.map_or(0, |p| p.work()))
+                .map_err(|e| point_error(config, index, e))
+        })?
+        .into_iter()
+        .fold(0, u64::saturating_add);
+    let checked = (precheck_end - first - done).max(1);
+    let predicted_work = checked_work as f64 * (stop - first - done) as f64 / checked as f64;
+    let meter = parallel.meter();
+    let _stage = meter.begin(config.name.clone(), "points", stop - first - done);
+    let mut work_done = 0u64;
     let mut per_point_s: Option<f64> = None;
     while first + done < stop {
         let chunk_start = first + done;
         let chunk_end = chunk_start.saturating_add(CHUNK).min(stop);
         let chunk_started = Instant::now();
-        let records: Vec<PointRecord> = parallel
-            .map(chunk_start..chunk_end, |index| {
-                run_point(config, &resolver, index).map_err(|e| point_error(config, index, e))
-            })?
-            .into_iter()
-            .flatten()
-            .collect();
+        let mut records = Vec::new();
+        for (record, work) in parallel.map(chunk_start..chunk_end, |index| {
+            run_point(config, &resolver, index).map_err(|e| point_error(config, index, e))
+        })? {
+            records.extend(record);
+            work_done = work_done.saturating_add(work);
+        }
         done += chunk_end - chunk_start;
         sink.record(config, &records, done)?;
+        meter.advance(chunk_end - chunk_start);
+        meter.set_fraction(work_done as f64 / predicted_work.max(work_done as f64).max(1.0));
         let cost = chunk_started.elapsed().as_secs_f64() / (chunk_end - chunk_start) as f64;
         let smoothed = per_point_s.map_or(cost, |p| 0.7 * p + 0.3 * cost);
         per_point_s = Some(smoothed);

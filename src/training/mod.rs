@@ -46,7 +46,9 @@ pub use bounds::{Bound, lower_bound};
 pub use compute::{ComputeDraw, ComputeTimes};
 pub use jitter::{Jitter, Mixture, Tail};
 pub use job::TrainingJob;
-pub use observer::{Observer, TimelineRecorder, WorkerIteration, WorkerIterationRecorder};
+pub use observer::{
+    MeteredObserver, Observer, TimelineRecorder, WorkerIteration, WorkerIterationRecorder,
+};
 pub use options::{Assumptions, SimOptions};
 pub use outcome::{CostBreakdown, Outcome, Status, TimeBreakdown};
 pub use timeline::IterationRecord;

@@ -125,3 +125,66 @@ impl Observer for WorkerIterationRecorder {
         self.records.push(*record);
     }
 }
+
+/// Counts finished iterations on a progress meter (for long jobs), passing every event on to an
+/// inner observer if there is one.
+pub struct MeteredObserver<'a> {
+    inner: Option<&'a mut dyn Observer>,
+    meter: crate::progress::Meter,
+    uncounted: u64,
+}
+
+impl<'a> MeteredObserver<'a> {
+    /// Counts on `meter`'s innermost stage, one unit per finished iteration, and forwards to
+    /// `inner`.
+    pub fn new(meter: crate::progress::Meter, inner: Option<&'a mut dyn Observer>) -> Self {
+        MeteredObserver {
+            inner,
+            meter,
+            uncounted: 0,
+        }
+    }
+}
+
+impl Observer for MeteredObserver<'_> {
+    fn compute_started(&mut self, worker: u32, iteration: u64, at: SimTime) {
+        if let Some(o) = self.inner.as_mut() {
+            o.compute_started(worker, iteration, at);
+        }
+    }
+
+    fn compute_finished(&mut self, worker: u32, iteration: u64, start: SimTime, end: SimTime) {
+        if let Some(o) = self.inner.as_mut() {
+            o.compute_finished(worker, iteration, start, end);
+        }
+    }
+
+    fn aggregated(&mut self, iteration: u64, gradients_in: SimTime, aggregated: SimTime) {
+        if let Some(o) = self.inner.as_mut() {
+            o.aggregated(iteration, gradients_in, aggregated);
+        }
+    }
+
+    fn worker_iteration_finished(&mut self, record: &WorkerIteration) {
+        if let Some(o) = self.inner.as_mut() {
+            o.worker_iteration_finished(record);
+        }
+    }
+
+    fn iteration_finished(&mut self, iteration: u64, at: SimTime) {
+        if let Some(o) = self.inner.as_mut() {
+            o.iteration_finished(iteration, at);
+        }
+        self.uncounted += 1;
+        if self.uncounted == 1024 {
+            self.meter.advance(self.uncounted);
+            self.uncounted = 0;
+        }
+    }
+
+    fn checkpointed(&mut self, iterations_done: u64, saved: SimTime, resumed: SimTime) {
+        if let Some(o) = self.inner.as_mut() {
+            o.checkpointed(iterations_done, saved, resumed);
+        }
+    }
+}

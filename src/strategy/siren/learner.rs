@@ -140,7 +140,10 @@ pub fn train(request: &Request, key: PolicyKey) -> Result<Policy> {
     };
     let mut explore = crate::rng::stream(policy.key.seed, u64::MAX - 2);
     let batches = (params.episodes as usize).div_ceil(BATCH);
+    let meter = request.parallel.meter();
+    let _stage = meter.begin("siren training", "episodes", (batches * BATCH) as u64);
     for batch in 0..batches {
+        meter.advance(BATCH as u64);
         let mut grads: Vec<Vec<f64>> = policy
             .parameters()
             .iter()

@@ -127,7 +127,7 @@ impl Siren {
         spec.only(&["episodes", "hidden", "penalty", "switch", "lr", "policy"])?;
         let d = SirenParams::default();
         let params = SirenParams {
-            episodes: spec.u32_or("episodes", d.episodes, 1, 1_000_000)?,
+            episodes: spec.u32_or("episodes", d.episodes, 1, 100_000)?,
             hidden: spec.u32_or("hidden", d.hidden, 1, 4096)?,
             penalty: spec.f64_or("penalty", d.penalty)?,
             switch: spec.f64_or("switch", d.switch)?,
