@@ -535,3 +535,30 @@ fn flip_last_digit(path: &Path) {
     bytes[i] = if bytes[i] == b'9' { b'8' } else { bytes[i] + 1 };
     std::fs::write(path, bytes).unwrap();
 }
+
+#[test]
+fn dry_run_counts_estimates_and_writes_nothing() {
+    let dir = scratch("sweep-dry");
+    let config = write_config(&dir, "small.toml", SMALL);
+    let out = dir.join("out");
+    let said = sweep(&config, &out, "--dry-run --shard 1/3");
+    assert!(
+        said.starts_with("sweep small: 45 points in all; this run: points 15..30 (15 points, shard 1/3)\n  point 15: functions=4, memory=1728, seed=1\n"),
+        "{said}"
+    );
+    assert!(said.contains("checked 15 evenly spaced points"), "{said}");
+    assert!(said.contains("estimated wall time: "), "{said}");
+    assert!(!out.exists(), "a dry run wrote {}", out.display());
+    // A 10^12-point grid is estimated, and a limited run of it finishes (its axes are not
+    // materialised, nor its points checked beyond those that run).
+    let huge = write_config(
+        &dir,
+        "huge.toml",
+        "name = \"huge\"\n[base]\nworkload = \"mobilenet\"\n[axes]\nepochs = { from = 0.001, to = 0.5, step = 0.001 }\nfunctions = { from = 1, to = 100 }\nmemory = [1728, 3008]\nseed = { from = 1, to = 10000000 }\n",
+    );
+    let said = sweep(&huge, &out, "--dry-run");
+    assert!(said.contains("1000000000000 points in all"), "{said}");
+    let said = sweep(&huge, &out, "--limit 10");
+    assert!(said.contains("10 of 1000000000000 points done"), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

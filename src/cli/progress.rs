@@ -100,15 +100,19 @@ impl Rate {
 }
 
 /// `1 h 02 min`, `3 min 05 s`, `42 s`.
-fn format_duration(seconds: f64) -> String {
-    if !seconds.is_finite() || seconds > 1e7 {
-        return "more than 100 days".into();
+pub(super) fn format_duration(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return "unknown".into();
+    }
+    if seconds >= 100.0 * 86_400.0 {
+        return format!("{:.0} days", seconds / 86_400.0);
     }
     let s = seconds.round() as u64;
     match s {
         0..60 => format!("{s} s"),
         60..3600 => format!("{} min {:02} s", s / 60, s % 60),
-        _ => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+        3600..86_400 => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {:02} h", s / 86_400, s % 86_400 / 3600),
     }
 }
 
@@ -183,7 +187,9 @@ mod tests {
         assert_eq!(format_duration(42.4), "42 s");
         assert_eq!(format_duration(185.0), "3 min 05 s");
         assert_eq!(format_duration(3720.0), "1 h 02 min");
-        assert_eq!(format_duration(f64::INFINITY), "more than 100 days");
+        assert_eq!(format_duration(90_000.0), "1 d 01 h");
+        assert_eq!(format_duration(1e9), "11574 days");
+        assert_eq!(format_duration(f64::INFINITY), "unknown");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! summaries ([`summarize`]).
 
 pub mod config;
+pub mod estimate;
 pub mod manifest;
 pub mod merge;
 pub mod run;
@@ -11,6 +12,7 @@ pub mod sink;
 pub mod summarize;
 
 pub use config::SweepConfig;
+pub use estimate::{Estimate, estimate};
 pub use manifest::Manifest;
 pub use merge::{Merged, merge};
 pub use run::{

@@ -275,7 +275,7 @@ pub fn point_error(config: &SweepConfig, index: u64, e: Error) -> Error {
 }
 
 /// Resolves point `index` of `config`, or `None` if the filter drops it.
-fn resolve(
+pub(super) fn resolve(
     config: &SweepConfig,
     resolver: &Resolver,
     spec: &PointSpec,
@@ -302,7 +302,7 @@ fn resolve(
 }
 
 /// Runs point `index`: its record (`None` if the filter drops it) and its predicted work.
-fn run_point(
+pub(super) fn run_point(
     config: &SweepConfig,
     resolver: &Resolver,
     index: u64,
