@@ -20,6 +20,7 @@ fn main() -> lambdasim::Result<()> {
         deadlines_s: vec![600.0, 800.0],
         epochs: 1.0,
         replicas: 50,
+        per_replica: false,
     };
     let rows = compare(
         &workload,

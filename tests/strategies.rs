@@ -263,6 +263,7 @@ fn compare_rows(
         deadlines_s: vec![deadline_s],
         epochs,
         replicas,
+        per_replica: false,
     };
     let strategies: Vec<_> = specs
         .iter()
@@ -618,4 +619,40 @@ fn siren_policy_round_trips_and_is_keyed_on_the_whole_world() {
     assert!(err.to_string().contains("policy.json:1:"), "{err}");
     assert_eq!(err.exit_code(), 2);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn compare_per_replica_rows_agree_with_its_summaries() {
+    let line =
+        "compare -w mobilenet -e 0.3 -d 120 150 --strategies lambdadnn naive --replicas 4 -f csv";
+    let summary = lambdasim(&words(line));
+    let each = lambdasim(&words(&format!("{line} --per-replica")));
+    assert!(summary.status.success(), "{}", stderr(&summary));
+    assert!(each.status.success(), "{}", stderr(&each));
+    let read = |bytes: &[u8]| -> Vec<std::collections::HashMap<String, String>> {
+        csv::Reader::from_reader(bytes)
+            .deserialize()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let rows = read(&summary.stdout);
+    let replicas = read(&each.stdout);
+    assert_eq!(rows.len(), 2 * 2);
+    assert_eq!(replicas.len(), 2 * 2 * 4);
+    for row in &rows {
+        let mine: Vec<_> = replicas
+            .iter()
+            .filter(|r| r["deadline_s"] == row["deadline_s"] && r["strategy"] == row["strategy"])
+            .collect();
+        assert_eq!(mine.len(), 4, "{row:?}");
+        let met = mine.iter().filter(|r| r["deadline_met"] == "true").count() as f64 / 4.0;
+        assert_eq!(met, row["deadline_met_fraction"].parse::<f64>().unwrap());
+        let cost = mine
+            .iter()
+            .map(|r| r["cost_usd"].parse::<f64>().unwrap())
+            .sum::<f64>()
+            / 4.0;
+        let expected: f64 = row["cost_usd.mean"].parse().unwrap();
+        assert!((cost - expected).abs() < 1e-12 + 1e-9 * expected, "{row:?}");
+    }
 }

@@ -562,3 +562,68 @@ fn dry_run_counts_estimates_and_writes_nothing() {
     assert!(said.contains("10 of 1000000000000 points done"), "{said}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn per_replica_rows_agree_with_the_summaries() {
+    let dir = scratch("sweep-per-replica");
+    let text = "name = \"pr\"\nseed = 5\n[base]\nworkload = \"mobilenet\"\nepochs = 0.2\nreplicas = 4\n[axes]\nfunctions = [4, 8]\nmemory = [2048, 3008]\n";
+    let config = write_config(&dir, "pr.toml", text);
+    let summary = dir.join("summary");
+    sweep(&config, &summary, "");
+    let replicas = dir.join("replicas");
+    sweep(&config, &replicas, "--per-replica");
+    let points = table(&summary);
+    let rows = table(&replicas);
+    assert_eq!(rows.len(), 4 * points.len());
+    for point in &points {
+        let mine: Vec<&std::collections::HashMap<String, String>> = rows
+            .iter()
+            .filter(|r| r["point"] == point["point"])
+            .collect();
+        assert_eq!(mine.len(), 4);
+        let mean = |column: &str| {
+            mine.iter()
+                .map(|r| r[column].parse::<f64>().unwrap())
+                .sum::<f64>()
+                / 4.0
+        };
+        let close = |a: f64, b: &str| (a - b.parse::<f64>().unwrap()).abs() < 1e-9 * a.abs();
+        assert!(close(mean("time_s"), &point["time_s.mean"]), "{point:?}");
+        assert!(close(mean("cost_usd"), &point["cost_usd.mean"]));
+        assert!(close(
+            mean("time_breakdown_s.compute"),
+            &point["time_breakdown_s.compute"]
+        ));
+        assert!(mine.iter().all(|r| r["seed"] == point["seed"]));
+        let replica_seeds: std::collections::HashSet<&String> =
+            mine.iter().map(|r| &r["replica_seed"]).collect();
+        assert_eq!(replica_seeds.len(), 4, "every replica has its own seed");
+    }
+    // The per-replica output is its own sweep: resuming it without the flag is refused.
+    expect_user_error(
+        &words(&format!(
+            "sweep {config} --out {} --resume",
+            replicas.display()
+        )),
+        &["another configuration"],
+    );
+    // `simulate --per-replica` agrees with `simulate --replicas`.
+    let base = "simulate -w mobilenet -n 8 -m 3008 -e 0.2 --replicas 5 --seed 9 -f csv";
+    let one = lambdasim(&words(base));
+    let each = lambdasim(&words(&format!("{base} --per-replica")));
+    assert!(one.status.success() && each.status.success());
+    let summary_text = String::from_utf8(one.stdout).unwrap();
+    let mut lines = summary_text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let values: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| values[header.iter().position(|h| *h == name).unwrap()];
+    let mut reader = csv::Reader::from_reader(each.stdout.as_slice());
+    let times: Vec<f64> = reader
+        .deserialize::<std::collections::HashMap<String, String>>()
+        .map(|r| r.unwrap()["time_s"].parse().unwrap())
+        .collect();
+    assert_eq!(times.len(), 5);
+    let mean = times.iter().sum::<f64>() / 5.0;
+    assert!((mean - at("time_s.mean").parse::<f64>().unwrap()).abs() < 1e-9 * mean);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -46,7 +46,8 @@ fn shipped_traces_are_exactly_what_synth_generates() {
 #[test]
 fn profile_recovers_the_synthesis_parameters() {
     // traces/aws-2020/mobilenet.csv was made with alpha1 = 0.03, beta1 = 5.6, b_l^f = 64.
-    let out = scratch("profile").join("mobilenet-profile.toml");
+    let dir = scratch("profile");
+    let out = dir.join("mobilenet-profile.toml");
     let run = lambdasim(&words(&format!(
         "trace profile {} --format json --out {}",
         repo("traces/aws-2020/mobilenet.csv").display(),

@@ -4,10 +4,13 @@ use std::io::Write;
 
 use clap::Args;
 
+use super::output::RowStream;
 use super::{Reporter, StrategyArgs};
 use crate::error::Result;
+use crate::evaluate::ReplicaRecord;
 use crate::strategy::check_deadline;
 use crate::strategy::compare::{CompareConfig, compare};
+use serde::Serialize;
 
 /// Flags of `compare`.
 #[derive(Debug, Args)]
@@ -21,6 +24,11 @@ pub struct CompareArgs {
     /// Seeded replicas per (objective, strategy); replica i uses the same seed for every strategy.
     #[arg(long, short = 'r', value_name = "R", default_value_t = 100)]
     pub replicas: u32,
+    /// One row per (objective, strategy, replica) instead of the summaries: the replica's seed,
+    /// status, plan, time, cost and breakdowns (the oracle's regret needs the summaries, so it is
+    /// not in these rows).
+    #[arg(long)]
+    pub per_replica: bool,
     /// Workload, platform, epochs, cost model, world, threads, format.
     #[command(flatten)]
     pub common: StrategyArgs,
@@ -67,6 +75,7 @@ pub fn run<W: Write>(args: &CompareArgs, out: &mut W) -> Result<()> {
         deadlines_s,
         epochs,
         replicas,
+        per_replica: args.per_replica,
     };
     let rows = compare(
         &workload,
@@ -78,7 +87,45 @@ pub fn run<W: Write>(args: &CompareArgs, out: &mut W) -> Result<()> {
         &mut |_, _| {},
     )?;
     reporter.finish();
+    if args.per_replica {
+        let mut stream = RowStream::new(out, args.common.format);
+        for row in &rows {
+            let context = CompareReplicaContext {
+                workload: &row.workload,
+                platform: &row.platform,
+                epochs: row.epochs,
+                deadline_s: row.deadline_s,
+                strategy: &row.strategy,
+            };
+            for run in &row.runs {
+                stream.push(&CompareReplicaRow {
+                    context: &context,
+                    replica: ReplicaRecord::from(run),
+                })?;
+            }
+        }
+        return stream.finish();
+    }
     args.common
         .format
         .write_rows_selected(out, &rows, TABLE_COLUMNS)
+}
+
+/// What the per-replica rows of one (objective, strategy) share.
+#[derive(Serialize)]
+struct CompareReplicaContext<'a> {
+    workload: &'a str,
+    platform: &'a str,
+    epochs: f64,
+    deadline_s: f64,
+    strategy: &'a str,
+}
+
+/// A `compare --per-replica` row.
+#[derive(Serialize)]
+struct CompareReplicaRow<'a> {
+    #[serde(flatten)]
+    context: &'a CompareReplicaContext<'a>,
+    #[serde(flatten)]
+    replica: ReplicaRecord,
 }

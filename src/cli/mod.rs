@@ -195,8 +195,8 @@ impl StrategyArgs {
 #[derive(Debug, Args)]
 pub struct WorldArgs {
     /// Base seed of every random stream (CFS phases, jitter, replicas, randomised strategies);
-    /// same seed, same output.
-    #[arg(long, short = 's', value_name = "S", default_value_t = 1)]
+    /// same seed, same output. At most 2^63 - 1, so that every tool reads it as an integer.
+    #[arg(long, short = 's', value_name = "S", default_value_t = 1, value_parser = seed_parser())]
     pub seed: u64,
     /// CPU model: fluid (wall = work / share) or cfs (20 ms CFS quota periods, pauses quantised)
     /// [default: cfs].
@@ -264,6 +264,12 @@ const FLAG_PARAMETERS: &[&str] = &[
     "iterations",
     "memory_points",
 ];
+
+/// Seeds from 0 to 2^63 - 1: derived seeds are 63-bit too, so seeds in CSV and JSON output fit a
+/// signed 64-bit integer (pandas, spreadsheets and JSON readers take them as exact integers).
+pub(crate) fn seed_parser() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=i64::MAX as u64)
+}
 
 /// The flag of library parameter `parameter` (`local_batch` -> `--local-batch`); `strategy` is
 /// `strategy_flag` (`--strategy` or `--strategies`).

@@ -102,6 +102,69 @@ impl Format {
     }
 }
 
+/// Rows written as they come (CSV lines, or a JSON array one compact object per line), so that
+/// millions of per-replica rows need no memory; the table format, which aligns columns, keeps
+/// them until [`RowStream::finish`].
+pub struct RowStream<'w, W: Write> {
+    out: &'w mut W,
+    format: Format,
+    rows: u64,
+    table: Vec<Vec<(String, Value)>>,
+}
+
+impl<'w, W: Write> RowStream<'w, W> {
+    /// A stream of rows in `format` to `out`.
+    pub fn new(out: &'w mut W, format: Format) -> Self {
+        RowStream {
+            out,
+            format,
+            rows: 0,
+            table: Vec::new(),
+        }
+    }
+
+    /// Writes one row.
+    pub fn push<T: Serialize>(&mut self, record: &T) -> Result<()> {
+        let internal = |e: serde_json::Error| Error::Internal(e.to_string());
+        let value = serde_json::to_value(record).map_err(internal)?;
+        let text = match self.format {
+            Format::Table => {
+                self.table.push(flatten(&value));
+                return Ok(());
+            }
+            Format::Csv => {
+                let fields = flatten(&value);
+                let mut text = String::new();
+                if self.rows == 0 {
+                    let header: Vec<String> = fields.iter().map(|(k, _)| k.clone()).collect();
+                    text.push_str(&crate::record::csv_line(&header));
+                }
+                let values: Vec<String> = fields.iter().map(|(_, v)| plain(v)).collect();
+                text.push_str(&crate::record::csv_line(&values));
+                text
+            }
+            Format::Json => {
+                let row = serde_json::to_string(&value).map_err(internal)?;
+                format!("{}{row}", if self.rows == 0 { "[\n  " } else { ",\n  " })
+            }
+        };
+        self.rows += 1;
+        self.out.write_all(text.as_bytes()).map_err(stdout_error)
+    }
+
+    /// Ends the output (closes the JSON array; writes the table).
+    pub fn finish(self) -> Result<()> {
+        let text = match self.format {
+            Format::Table => table_rows(&self.table),
+            Format::Json if self.rows == 0 => "[]\n".to_string(),
+            Format::Json => "\n]\n".to_string(),
+            Format::Csv => String::new(),
+        };
+        self.out.write_all(text.as_bytes()).map_err(stdout_error)?;
+        self.out.flush().map_err(stdout_error)
+    }
+}
+
 fn csv_row(fields: &[(String, Value)]) -> Result<String> {
     csv_rows(&[fields.to_vec()])
 }

@@ -8,10 +8,11 @@ use clap::Args;
 use clap::builder::PossibleValuesParser;
 use serde::Serialize;
 
+use super::output::RowStream;
 use super::{PlanArgs, Reporter, WorldArgs};
 use crate::atomic::write_atomically;
 use crate::error::{Error, Result};
-use crate::evaluate::{Evaluator, Parallelism, Scenario, Subject, Summary};
+use crate::evaluate::{Evaluator, Parallelism, ReplicaRecord, Scenario, Subject, Summary};
 use crate::network::NetworkModel;
 use crate::plan::PlanRecord;
 use crate::point::PointSpec;
@@ -55,7 +56,11 @@ pub struct SimulateArgs {
     /// Threads for --replicas [default: all cores]; results are identical for any count.
     #[arg(long, value_name = "N", requires = "replicas")]
     pub threads: Option<usize>,
-    /// No progress output (with --replicas).
+    /// With --replicas: one row per replica (its seed, status, plan, time, cost, breakdowns)
+    /// instead of the summary, streamed, for CDFs and per-replica analysis.
+    #[arg(long, requires = "replicas")]
+    pub per_replica: bool,
+    /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Replay compute times from an iteration trace (a CSV file, or a directory of them; the
@@ -131,6 +136,24 @@ struct ReplicasRecord {
     trace: Option<String>,
 }
 
+/// What every per-replica row of one evaluation shares.
+#[derive(Serialize)]
+pub(super) struct ReplicaContext<'a> {
+    pub(super) workload: &'a str,
+    pub(super) platform: &'a str,
+    pub(super) epochs: f64,
+    pub(super) deadline_s: Option<f64>,
+}
+
+/// A `--per-replica` row: the context, then the replica.
+#[derive(Serialize)]
+pub(super) struct ReplicaRow<'a> {
+    #[serde(flatten)]
+    pub(super) context: &'a ReplicaContext<'a>,
+    #[serde(flatten)]
+    pub(super) replica: ReplicaRecord,
+}
+
 /// Simulates and writes the outcome in the requested format.
 pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
     let spec = args.spec()?;
@@ -156,6 +179,23 @@ pub fn run<W: Write>(args: &SimulateArgs, out: &mut W) -> Result<()> {
             sim: &sim,
         };
         let evaluator = Evaluator::new(scenario, Subject::Plan(plan), &parallel)?;
+        if args.per_replica {
+            let mut rows = RowStream::new(out, args.plan.format);
+            let context = ReplicaContext {
+                workload: &point.workload.name,
+                platform: &point.platform.name,
+                epochs: point.epochs,
+                deadline_s: point.deadline_s,
+            };
+            evaluator.for_each(replicas, &parallel, |run| {
+                rows.push(&ReplicaRow {
+                    context: &context,
+                    replica: ReplicaRecord::from(run),
+                })
+            })?;
+            reporter.finish();
+            return rows.finish();
+        }
         let summary = evaluator.for_each(replicas, &parallel, |_| Ok(()))?;
         reporter.finish();
         let a = &sim.assumptions;

@@ -42,6 +42,10 @@ pub struct SweepArgs {
     /// Stop after K points in this invocation (for time-boxed jobs); continue with --resume.
     #[arg(long, value_name = "K")]
     pub limit: Option<u64>,
+    /// One row per replica (point columns, then the replica's seed, status, plan, time, cost
+    /// and breakdowns) instead of one summary row per point; as `per_replica = true` in the file.
+    #[arg(long)]
+    pub per_replica: bool,
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -144,7 +148,8 @@ fn stdout_error(source: std::io::Error) -> Error {
 
 /// Runs a sweep and reports where its output went.
 pub fn run<W: Write>(args: &SweepArgs, out: &mut W) -> Result<()> {
-    let config = SweepConfig::load(&args.config)?;
+    let mut config = SweepConfig::load(&args.config)?;
+    config.per_replica |= args.per_replica;
     let shard = args
         .shard
         .as_deref()

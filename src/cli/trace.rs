@@ -37,8 +37,8 @@ pub struct SynthArgs {
     /// Directory to write into (created if missing).
     #[arg(long, value_name = "DIR", default_value = "traces")]
     pub out: PathBuf,
-    /// Base seed; cell i uses a seed derived from it and i.
-    #[arg(long, value_name = "S", default_value_t = 1)]
+    /// Base seed; cell i uses a seed derived from it and i (at most 2^63 - 1).
+    #[arg(long, value_name = "S", default_value_t = 1, value_parser = super::seed_parser())]
     pub seed: u64,
     /// Platforms (shipped names or TOML paths) [default: aws-2020 and aws-2024].
     #[arg(long = "platform", value_name = "P")]

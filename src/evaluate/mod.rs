@@ -30,9 +30,11 @@
 //! ```
 
 pub mod parallel;
+pub mod replica;
 pub mod summary;
 
 pub use parallel::Parallelism;
+pub use replica::ReplicaRecord;
 pub use summary::{Summary, SummaryBuilder, wilson_interval};
 
 use serde::Serialize;
@@ -41,7 +43,7 @@ use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::platform::Platform;
 use crate::strategy::{AdaptiveRun, Decision, Proposal, Request, Strategy};
-use crate::training::{CostBreakdown, Outcome, SimOptions, Status, simulate};
+use crate::training::{CostBreakdown, Outcome, SimOptions, Status, TimeBreakdown, simulate};
 use crate::workload::Workload;
 
 /// Most replicas one evaluation may run (memory grows by about 16 bytes per replica).
@@ -153,6 +155,8 @@ pub struct Run {
     pub met: bool,
     /// Cost components (USD).
     pub cost_breakdown: CostBreakdown,
+    /// Mean per-worker time in each phase (s); zero if nothing ran.
+    pub time_breakdown: TimeBreakdown,
     /// Events simulated.
     pub events: u64,
     /// Why the strategy found no plan.
@@ -173,6 +177,7 @@ impl Run {
             cost_usd: 0.0,
             met: false,
             cost_breakdown: CostBreakdown::default(),
+            time_breakdown: TimeBreakdown::default(),
             events: 0,
             reason: Some(reason),
         }
@@ -235,6 +240,7 @@ impl Scenario<'_> {
             cost_usd: o.cost_usd,
             met: self.met(o.status, o.time_s),
             cost_breakdown: o.cost_breakdown_usd,
+            time_breakdown: o.time_breakdown_s,
             events: o.events,
             reason: None,
         })
@@ -254,6 +260,7 @@ impl Scenario<'_> {
             cost_usd: run.cost_usd,
             met: self.met(run.status, run.time_s),
             cost_breakdown: run.cost_breakdown,
+            time_breakdown: run.time_breakdown,
             events: run.events,
             reason: None,
         }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Run, RunStatus};
 use crate::stats::Stats;
-use crate::training::CostBreakdown;
+use crate::training::{CostBreakdown, TimeBreakdown};
 
 /// `z` of a two-sided 95% normal interval.
 const Z_95: f64 = 1.959_963_984_540_054;
@@ -79,6 +79,11 @@ pub struct Summary {
     pub out_of_memory: u32,
     /// Replicas for which the strategy found no plan.
     pub infeasible: u32,
+    /// How the replicas ended, in one word: `completed` (every one), `failed` (every one that
+    /// ran failed), `partly_failed`, or `infeasible` (none had a plan).
+    pub status: &'static str,
+    /// Mean per-worker time in each phase over the replicas that ran (s).
+    pub time_breakdown_s: TimeBreakdown,
     /// Mean cost components over the replicas that ran (USD).
     pub cost_breakdown_usd: CostBreakdown,
     /// Events simulated over all replicas.
@@ -102,7 +107,8 @@ pub struct SummaryBuilder {
     predicted_sums: [f64; 2],
     times: Vec<f64>,
     costs: Vec<f64>,
-    breakdown_sums: [f64; 4],
+    cost_sums: CostBreakdown,
+    time_sums: TimeBreakdown,
     events: u64,
     reason: Option<String>,
 }
@@ -143,14 +149,8 @@ impl SummaryBuilder {
         }
         self.times.push(run.time_s);
         self.costs.push(run.cost_usd);
-        let b = &run.cost_breakdown;
-        for (sum, v) in
-            self.breakdown_sums
-                .iter_mut()
-                .zip([b.functions, b.requests, b.parameter_server, b.s3])
-        {
-            *sum += v;
-        }
+        self.cost_sums += run.cost_breakdown;
+        self.time_sums += run.time_breakdown;
         self.events += run.events;
     }
 
@@ -159,7 +159,14 @@ impl SummaryBuilder {
         let mean = |sum: f64, count: u32| (count > 0).then(|| sum / f64::from(count));
         let plan = |i: usize| mean(self.plan_sums[i], self.with_plan);
         let ran = self.times.len() as u32;
-        let breakdown = |i: usize| mean(self.breakdown_sums[i], ran).unwrap_or(f64::NAN);
+        let per_run = |sum: f64| mean(sum, ran).unwrap_or(f64::NAN);
+        let failures = self.timed_out + self.out_of_memory;
+        let status = match (ran, failures) {
+            (0, _) => "infeasible",
+            (_, 0) if self.infeasible == 0 => "completed",
+            (r, f) if f == r => "failed",
+            _ => "partly_failed",
+        };
         let stats = |values: &[f64]| {
             if values.is_empty() {
                 Stats::EMPTY
@@ -187,16 +194,17 @@ impl SummaryBuilder {
             },
             deadline_met_low: low,
             deadline_met_high: high,
-            failures: self.timed_out + self.out_of_memory,
+            failures,
             timed_out: self.timed_out,
             out_of_memory: self.out_of_memory,
             infeasible: self.infeasible,
-            cost_breakdown_usd: CostBreakdown {
-                functions: breakdown(0),
-                requests: breakdown(1),
-                parameter_server: breakdown(2),
-                s3: breakdown(3),
-            },
+            status,
+            time_breakdown_s: TimeBreakdown::from_components(
+                self.time_sums.components().map(per_run),
+            ),
+            cost_breakdown_usd: CostBreakdown::from_components(
+                self.cost_sums.components().map(per_run),
+            ),
             events: self.events,
             reason: self.reason.clone(),
         }
@@ -235,6 +243,56 @@ mod tests {
         assert!((low - 0.963_007).abs() < 1e-6, "{low}");
         assert_eq!(high, 1.0);
         assert_eq!(wilson_interval(0, 0), (0.0, 1.0));
+    }
+
+    fn run(replica: u32, status: RunStatus, time_s: f64, compute_s: f64) -> Run {
+        Run {
+            replica,
+            seed: u64::from(replica),
+            status,
+            plan: None,
+            provisioned: None,
+            predicted_time_s: None,
+            predicted_cost_usd: None,
+            time_s,
+            cost_usd: 1.0,
+            met: status == RunStatus::Completed,
+            cost_breakdown: CostBreakdown {
+                functions: 1.0,
+                ..CostBreakdown::default()
+            },
+            time_breakdown: TimeBreakdown {
+                compute: compute_s,
+                ..TimeBreakdown::default()
+            },
+            events: 10,
+            reason: (status == RunStatus::Infeasible).then(|| "none fits".to_string()),
+        }
+    }
+
+    #[test]
+    fn status_words_and_mean_breakdowns() {
+        let done = [
+            run(0, RunStatus::Completed, 10.0, 4.0),
+            run(1, RunStatus::Completed, 12.0, 6.0),
+        ];
+        let s = Summary::of(&done);
+        assert_eq!(s.status, "completed");
+        assert_eq!(s.time_breakdown_s.compute, 5.0);
+        assert_eq!(s.cost_breakdown_usd.functions, 1.0);
+        let mixed = [done[0].clone(), run(1, RunStatus::TimedOut, 900.0, 800.0)];
+        let s = Summary::of(&mixed);
+        assert_eq!((s.status, s.failures, s.timed_out), ("partly_failed", 1, 1));
+        assert_eq!(s.time_breakdown_s.compute, 402.0);
+        let failed = [run(0, RunStatus::OutOfMemory, 3.0, 0.0)];
+        assert_eq!(Summary::of(&failed).status, "failed");
+        let none = [run(0, RunStatus::Infeasible, f64::NAN, 0.0)];
+        let s = Summary::of(&none);
+        assert_eq!(s.status, "infeasible");
+        assert!(s.time_breakdown_s.compute.is_nan(), "no run, no mean");
+        assert_eq!(s.reason.as_deref(), Some("none fits"));
+        let some_without_plan = [done[0].clone(), none[0].clone()];
+        assert_eq!(Summary::of(&some_without_plan).status, "partly_failed");
     }
 
     #[test]

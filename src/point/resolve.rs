@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use super::{FieldValue, PointSpec};
 use crate::config::{ConfigKind, ConfigSource};
 use crate::error::{Error, Result};
-use crate::evaluate::{Parallelism, Scenario, Subject, Summary, check_replicas, evaluate};
+use crate::evaluate::{
+    Parallelism, Run, Scenario, Subject, Summary, check_replicas, evaluate, evaluate_runs,
+};
 use crate::network::NetworkModel;
 use crate::plan::{Plan, check_epoch_count, check_job};
 use crate::platform::Platform;
@@ -53,6 +55,17 @@ pub struct ResolvedPoint {
 impl ResolvedPoint {
     /// Evaluates the point's replicas from base seed `seed`.
     pub fn evaluate(&self, seed: u64, parallel: &Parallelism) -> Result<Summary> {
+        self.evaluate_keeping(seed, parallel, false).map(|(_, s)| s)
+    }
+
+    /// Evaluates the point's replicas from base seed `seed`, returning every replica's run (if
+    /// `keep_runs`; else none) and the summary.
+    pub fn evaluate_keeping(
+        &self,
+        seed: u64,
+        parallel: &Parallelism,
+        keep_runs: bool,
+    ) -> Result<(Vec<Run>, Summary)> {
         let sim = SimOptions {
             seed,
             ..(*self.sim).clone()
@@ -68,7 +81,14 @@ impl ResolvedPoint {
             PointSubject::Plan(plan) => Subject::Plan(*plan),
             PointSubject::Strategy(s) => Subject::Strategy(s.as_ref()),
         };
-        evaluate(&scenario, subject, self.replicas, parallel)
+        if keep_runs {
+            evaluate_runs(&scenario, subject, self.replicas, parallel)
+        } else {
+            Ok((
+                Vec::new(),
+                evaluate(&scenario, subject, self.replicas, parallel)?,
+            ))
+        }
     }
 
     /// A rough measure of the point's cost, for progress estimates: simulated worker-iterations
@@ -343,6 +363,12 @@ impl Resolver {
             .map(|d| check_deadline("deadline", d))
             .transpose()?;
         let replicas = check_replicas(spec.replicas.unwrap_or(1))?;
+        if let Some(seed) = spec.seed.filter(|&s| s > i64::MAX as u64) {
+            return Err(Error::invalid(
+                "seed",
+                format!("must lie between 0 and 2^63 - 1, got {seed}"),
+            ));
+        }
         let (subject, trace) = match strategy {
             Some(strategy) => {
                 if deadline_s.is_none() {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::Strategy;
 use super::oracle::Oracle;
 use crate::error::Result;
-use crate::evaluate::{Parallelism, Scenario, Subject, Summary, evaluate};
+use crate::evaluate::{Parallelism, Run, Scenario, Subject, Summary, evaluate, evaluate_runs};
 use crate::platform::Platform;
 use crate::training::SimOptions;
 use crate::workload::Workload;
@@ -49,13 +49,16 @@ pub struct CompareRow {
     pub p95_time_s: f64,
     /// Alias of `cost_usd.mean`.
     pub mean_cost_usd: f64,
+    /// Every replica's run, with [`CompareConfig::per_replica`] (not part of the row's output).
+    #[serde(skip)]
+    pub runs: Vec<Run>,
 }
 
 impl CompareRow {
     fn new(
         scenario: &Scenario,
         strategy: &dyn Strategy,
-        summary: Summary,
+        (runs, summary): (Vec<Run>, Summary),
         oracle_cost: Option<f64>,
     ) -> CompareRow {
         let mean_cost = summary.cost_usd.mean;
@@ -76,6 +79,7 @@ impl CompareRow {
             p95_time_s: summary.time_s.p95,
             mean_cost_usd: mean_cost,
             summary,
+            runs,
         }
     }
 }
@@ -89,6 +93,8 @@ pub struct CompareConfig {
     pub epochs: f64,
     /// Replicas per (objective, strategy).
     pub replicas: u32,
+    /// Keep every replica's run in the rows (for per-replica output).
+    pub per_replica: bool,
 }
 
 /// Runs every strategy at every objective time. `sim.seed` is the base seed of all replicas;
@@ -127,39 +133,35 @@ pub fn compare(
             Some(i) => strategies[i].as_ref(),
             None => &default_oracle,
         };
-        meter.relabel(format!("T_o = {deadline_s} s, {}", oracle.spec()));
-        let oracle_summary = evaluate(
-            &scenario,
-            Subject::Strategy(oracle),
-            config.replicas,
-            parallel,
-        )?;
-        done += 1;
-        progress(done, total);
-        meter.advance(1);
-        let oracle_cost = oracle_summary
-            .feasible
-            .then_some(oracle_summary.cost_usd.mean);
-        for (index, strategy) in strategies.iter().enumerate() {
-            let summary = if Some(index) == listed {
-                oracle_summary.clone()
+        let mut evaluate_one = |strategy: &dyn Strategy| -> Result<(Vec<Run>, Summary)> {
+            meter.relabel(format!("T_o = {deadline_s} s, {}", strategy.spec()));
+            let subject = Subject::Strategy(strategy);
+            let result = if config.per_replica {
+                evaluate_runs(&scenario, subject, config.replicas, parallel)?
             } else {
-                meter.relabel(format!("T_o = {deadline_s} s, {}", strategy.spec()));
-                let summary = evaluate(
-                    &scenario,
-                    Subject::Strategy(strategy.as_ref()),
-                    config.replicas,
-                    parallel,
-                )?;
-                done += 1;
-                progress(done, total);
-                meter.advance(1);
-                summary
+                let summary = evaluate(&scenario, subject, config.replicas, parallel)?;
+                (Vec::new(), summary)
+            };
+            done += 1;
+            progress(done, total);
+            meter.advance(1);
+            Ok(result)
+        };
+        let oracle_result = evaluate_one(oracle)?;
+        let oracle_cost = oracle_result
+            .1
+            .feasible
+            .then_some(oracle_result.1.cost_usd.mean);
+        for (index, strategy) in strategies.iter().enumerate() {
+            let result = if Some(index) == listed {
+                oracle_result.clone()
+            } else {
+                evaluate_one(strategy.as_ref())?
             };
             rows.push(CompareRow::new(
                 &scenario,
                 strategy.as_ref(),
-                summary,
+                result,
                 oracle_cost,
             ));
         }

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::evaluate::Parallelism;
 use crate::plan::Plan;
 use crate::platform::Platform;
-use crate::training::{CostBreakdown, SimOptions, Status};
+use crate::training::{CostBreakdown, SimOptions, Status, TimeBreakdown};
 use crate::workload::Workload;
 
 /// What a strategy is asked.
@@ -58,6 +58,8 @@ pub struct AdaptiveRun {
     pub cost_usd: f64,
     /// Cost components (USD).
     pub cost_breakdown: CostBreakdown,
+    /// Mean per-worker time in each phase, summed over the plans' jobs (s).
+    pub time_breakdown: TimeBreakdown,
     /// The plans used, in order.
     pub plans: Vec<Plan>,
     /// Events simulated.

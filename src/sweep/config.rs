@@ -152,6 +152,9 @@ pub struct SweepConfig {
     pub base_columns: Vec<(String, String)>,
     /// The axes, first varying slowest.
     pub axes: Vec<Axis>,
+    /// Write one row per replica (its seed, status, plan, time, cost, breakdowns) instead of
+    /// one summary row per point (`per_replica = true` in the file, or `sweep --per-replica`).
+    pub per_replica: bool,
     /// Point filter.
     pub filter: Filter,
     /// The text it came from.
@@ -321,6 +324,7 @@ impl SweepConfig {
         let mut base_columns = Vec::new();
         let mut axes: Vec<Axis> = Vec::new();
         let mut filter = Filter::default();
+        let mut per_replica = false;
         for (key, value) in &table {
             match (key.as_str(), value) {
                 ("name", toml::Value::String(s)) if !s.is_empty() && !s.contains(['/', '\\']) => {
@@ -335,6 +339,10 @@ impl SweepConfig {
                 ("description", toml::Value::String(s)) => description = s.clone(),
                 ("seed", toml::Value::Integer(v)) if *v >= 0 => seed = *v as u64,
                 ("seed", _) => return Err(err("seed", "expected a whole number >= 0".into())),
+                ("per_replica", toml::Value::Boolean(b)) => per_replica = *b,
+                ("per_replica", _) => {
+                    return Err(err("per_replica", "expected true or false".into()));
+                }
                 ("base", toml::Value::Table(t)) => {
                     for (k, v) in flatten_overrides(t) {
                         base.merge(&setting(&format!("base.{k}"), &k, v)?);
@@ -404,7 +412,7 @@ impl SweepConfig {
                 (other, _) => {
                     return Err(err(
                         other,
-                        "unknown or malformed key (name, description, seed, [base], [axes], [filter])".into(),
+                        "unknown or malformed key (name, description, seed, per_replica, [base], [axes], [filter])".into(),
                     ));
                 }
             }
@@ -425,6 +433,7 @@ impl SweepConfig {
             base,
             base_columns,
             axes,
+            per_replica,
             filter,
             source,
         })
@@ -481,9 +490,14 @@ impl SweepConfig {
         self.base.seed.is_some() || self.axes.iter().any(|a| a.name == "seed")
     }
 
-    /// A stable fingerprint of the configuration text (FNV-1a, 64 bit) for resume checks.
+    /// A stable fingerprint of the configuration text (FNV-1a, 64 bit) for resume checks; a
+    /// per-replica sweep set from the command line has its own.
     pub fn fingerprint(&self) -> String {
-        crate::fingerprint::fnv1a_hex(self.source.text.as_bytes())
+        let mut text = self.source.text.clone();
+        if self.per_replica {
+            text.push_str("\n# per_replica");
+        }
+        crate::fingerprint::fnv1a_hex(text.as_bytes())
     }
 }
 

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::SweepConfig;
 use crate::error::{Error, Result};
-use crate::evaluate::{Parallelism, Summary};
+use crate::evaluate::{Parallelism, Run, Summary};
 use crate::point::{PointSpec, PointSubject, ResolvedPoint, Resolver};
 use crate::progress::Meter;
 use crate::strategy::StrategyDefaults;
@@ -187,6 +187,8 @@ pub struct PointRecord {
     pub settings: PointSettings,
     /// The replicas' summary.
     pub summary: Summary,
+    /// Every replica's run, for a per-replica sweep ([`SweepConfig::per_replica`]); else empty.
+    pub runs: Vec<Run>,
 }
 
 /// Receives a sweep's results in point order.
@@ -315,12 +317,14 @@ pub(super) fn run_point(
     let seed = point
         .seed
         .unwrap_or_else(|| crate::rng::derive_seed(config.seed, index));
-    let summary = point.evaluate(seed, &Parallelism::sequential())?;
+    let (runs, summary) =
+        point.evaluate_keeping(seed, &Parallelism::sequential(), config.per_replica)?;
     let record = PointRecord {
         point: index,
         seed,
         settings: PointSettings::of(&point),
         summary,
+        runs,
     };
     Ok((Some(record), work))
 }

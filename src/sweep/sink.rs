@@ -28,7 +28,7 @@ use super::manifest::{Committed, Manifest, Progress, io, read_sealed, verify_csv
 use super::run::{PointRecord, PointSettings, ShardInfo, SweepSink};
 use crate::atomic::write_atomically;
 use crate::error::{Error, Result};
-use crate::evaluate::SummaryBuilder;
+use crate::evaluate::{ReplicaRecord, SummaryBuilder};
 use crate::fingerprint::Sha256Stream;
 use crate::record::{self, csv_line, flat};
 
@@ -80,6 +80,16 @@ impl Layout {
         if seed {
             header.push("seed".into());
         }
+        if config.per_replica {
+            header.extend(ReplicaRecord::columns()?);
+            return Ok(Layout {
+                header,
+                settings,
+                base,
+                seed,
+                aliases: Vec::new(),
+            });
+        }
         let summary: Vec<String> = flat(&SummaryBuilder::default().finish())?
             .into_iter()
             .map(|(k, _)| k)
@@ -104,7 +114,8 @@ impl Layout {
         })
     }
 
-    fn row(&self, config: &SweepConfig, r: &PointRecord) -> Result<String> {
+    /// The CSV lines of point record `r` (one, or one per replica) and how many there are.
+    fn rows(&self, config: &SweepConfig, r: &PointRecord) -> Result<(String, u64)> {
         let mut fields = vec![r.point.to_string()];
         fields.extend(config.axis_texts(r.point));
         let mut settings = Vec::with_capacity(self.settings.len());
@@ -127,12 +138,21 @@ impl Layout {
         if self.seed {
             fields.push(r.seed.to_string());
         }
+        if config.per_replica {
+            let mut text = String::new();
+            for run in &r.runs {
+                let mut line = fields.clone();
+                record::fields(&ReplicaRecord::from(run), &mut line)?;
+                text.push_str(&csv_line(&line));
+            }
+            return Ok((text, r.runs.len() as u64));
+        }
         let summary_start = fields.len();
         record::fields(&r.summary, &mut fields)?;
         for &offset in &self.aliases {
             fields.push(fields[summary_start + offset].clone());
         }
-        Ok(csv_line(&fields))
+        Ok((csv_line(&fields), 1))
     }
 }
 
@@ -379,8 +399,11 @@ impl SweepSink for CsvSink {
             .as_mut()
             .ok_or_else(|| Error::Internal("sweep sink written before it was opened".into()))?;
         let mut text = String::new();
+        let mut lines = 0;
         for r in records {
-            text.push_str(&open.layout.row(config, r)?);
+            let (rows, count) = open.layout.rows(config, r)?;
+            text.push_str(&rows);
+            lines += count;
         }
         // Announce the append, append, then commit: a run stopped in between leaves at most
         // `pending_bytes` uncommitted bytes, which resuming verifies the bound of and cuts off.
@@ -393,7 +416,7 @@ impl SweepSink for CsvSink {
             open.hash.update(text.as_bytes());
         }
         p.points_done = done;
-        p.rows += records.len() as u64;
+        p.rows += lines;
         p.csv_bytes = open.hash.len();
         p.csv_sha256 = open.hash.hex();
         p.pending_bytes = 0;

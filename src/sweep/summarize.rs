@@ -2,7 +2,9 @@
 //!
 //! Rows are grouped by the values of the `--by` columns, groups in order of first appearance. Per
 //! group: the row count, mean/p50/p95 of `time_s`, the mean `deadline_met_fraction` (over rows that
-//! have one), and mean/p50 of `cost_usd`. Percentiles are nearest-rank ([`crate::stats::Stats`]).
+//! have one; per-replica rows' `deadline_met`, true or false, count as 1 or 0), and mean/p50 of
+//! `cost_usd`. Percentiles are nearest-rank ([`crate::stats::Stats`]). The same columns mean the
+//! same quantities in `sweep`, `compare` and `--per-replica` output, so it reads all of them.
 
 use std::path::Path;
 
@@ -35,6 +37,12 @@ fn number(
     let text = record.get(i).unwrap_or("").trim();
     if text.is_empty() || text.eq_ignore_ascii_case("nan") {
         return Ok(None);
+    }
+    // Per-replica rows say whether each replica met the objective.
+    match text {
+        "true" => return Ok(Some(1.0)),
+        "false" => return Ok(Some(0.0)),
+        _ => {}
     }
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(Some(v)),
@@ -100,7 +108,7 @@ pub fn summarize(csv_path: &Path, by: &[String]) -> Result<Vec<Value>> {
     let (time, cost, met) = (
         find("time_s"),
         find("cost_usd"),
-        find("deadline_met_fraction"),
+        find("deadline_met_fraction").or(find("deadline_met")),
     );
     if time.is_none() && cost.is_none() {
         return Err(Error::invalid(

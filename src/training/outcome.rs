@@ -76,6 +76,72 @@ impl CostBreakdown {
     pub fn total(&self) -> f64 {
         self.functions + self.requests + self.parameter_server + self.s3
     }
+
+    /// The components in declaration order.
+    pub fn components(&self) -> [f64; 4] {
+        [
+            self.functions,
+            self.requests,
+            self.parameter_server,
+            self.s3,
+        ]
+    }
+
+    /// The breakdown with components `c` (in declaration order).
+    pub fn from_components(c: [f64; 4]) -> CostBreakdown {
+        CostBreakdown {
+            functions: c[0],
+            requests: c[1],
+            parameter_server: c[2],
+            s3: c[3],
+        }
+    }
+}
+
+impl TimeBreakdown {
+    /// The components in declaration order.
+    pub fn components(&self) -> [f64; 6] {
+        [
+            self.cold_start,
+            self.load,
+            self.compute,
+            self.communication,
+            self.barrier_wait,
+            self.checkpoint,
+        ]
+    }
+
+    /// The breakdown with components `c` (in declaration order).
+    pub fn from_components(c: [f64; 6]) -> TimeBreakdown {
+        TimeBreakdown {
+            cold_start: c[0],
+            load: c[1],
+            compute: c[2],
+            communication: c[3],
+            barrier_wait: c[4],
+            checkpoint: c[5],
+        }
+    }
+}
+
+impl std::ops::AddAssign for CostBreakdown {
+    fn add_assign(&mut self, other: CostBreakdown) {
+        let mut c = self.components();
+        c.iter_mut()
+            .zip(other.components())
+            .for_each(|(a, b)| *a += b);
+        *self = CostBreakdown::from_components(c);
+    }
+}
+
+impl std::ops::AddAssign for TimeBreakdown {
+    fn add_assign(&mut self, other: TimeBreakdown) {
+        let mut c = self.components();
+        c.iter_mut()
+            .zip(other.components())
+            .for_each(|(a, b)| *a += b);
+        *self = TimeBreakdown::from_components(c);
+    }
 }
 
 /// The result of simulating one training job.

@@ -9,7 +9,7 @@ use crate::analytic::CostModel;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::strategy::{Request, closed_form};
-use crate::training::{Assumptions, CostBreakdown, SimOptions, Status, simulate};
+use crate::training::{Assumptions, CostBreakdown, SimOptions, Status, TimeBreakdown, simulate};
 
 /// Function counts the agent chooses from.
 pub(super) const FUNCTION_CHOICES: [u32; 12] = [1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24];
@@ -34,6 +34,7 @@ pub(super) struct Episode {
     pub(super) time_s: f64,
     pub(super) cost_usd: f64,
     pub(super) cost_breakdown: CostBreakdown,
+    pub(super) time_breakdown: TimeBreakdown,
     pub(super) plans: Vec<Plan>,
     pub(super) events: u64,
 }
@@ -125,6 +126,7 @@ pub(super) fn rollout(
         time_s: 0.0,
         cost_usd: 0.0,
         cost_breakdown: CostBreakdown::default(),
+        time_breakdown: TimeBreakdown::default(),
         plans: Vec::with_capacity(steps),
         events: 0,
     };
@@ -173,11 +175,8 @@ pub(super) fn rollout(
         episode.time_s += outcome.time_s;
         episode.cost_usd += outcome.cost_usd;
         episode.events += outcome.events;
-        let (b, c) = (&mut episode.cost_breakdown, &outcome.cost_breakdown_usd);
-        b.functions += c.functions;
-        b.requests += c.requests;
-        b.parameter_server += c.parameter_server;
-        b.s3 += c.s3;
+        episode.cost_breakdown += outcome.cost_breakdown_usd;
+        episode.time_breakdown += outcome.time_breakdown_s;
         let mut reward = -outcome.cost_usd / c_ref - if changed { params.switch } else { 0.0 };
         let failed = outcome.status != Status::Completed;
         episode.status = outcome.status;

@@ -238,6 +238,7 @@ impl Siren {
             time_s: episode.time_s,
             cost_usd: episode.cost_usd,
             cost_breakdown: episode.cost_breakdown,
+            time_breakdown: episode.time_breakdown,
             plans: episode.plans,
             events: episode.events,
         })
