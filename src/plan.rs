@@ -12,6 +12,10 @@ use crate::workload::{MIN_RATE_SAMPLES_PER_S, Workload};
 /// any raised limit, and keeps a typo from allocating gigabytes).
 pub const MAX_FUNCTIONS: u32 = 100_000;
 
+/// Most parameter servers one plan may have (each is a VM; the paper uses one, and a thousand is far
+/// beyond any PS deployment it discusses).
+pub const MAX_PARAMETER_SERVERS: u32 = 1_000;
+
 /// Most BSP iterations one simulated job may run.
 pub const MAX_ITERATIONS: u64 = 100_000_000;
 
@@ -74,10 +78,13 @@ impl Plan {
         if self.local_batch == 0 {
             return Err(Error::invalid("local_batch", "must be at least 1, got 0"));
         }
-        if self.parameter_servers == 0 {
+        if self.parameter_servers == 0 || self.parameter_servers > MAX_PARAMETER_SERVERS {
             return Err(Error::invalid(
                 "parameter_servers",
-                "must be at least 1, got 0",
+                format!(
+                    "must lie between 1 and {MAX_PARAMETER_SERVERS}, got {}",
+                    self.parameter_servers
+                ),
             ));
         }
         platform.check_memory(self.memory_mb)

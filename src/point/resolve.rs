@@ -225,7 +225,13 @@ impl Resolver {
     pub fn workload_on_platform(&self, spec: &PointSpec) -> Result<(Arc<Workload>, Arc<Platform>)> {
         let workload = self.workload(spec)?;
         let platform = self.platform(spec)?;
-        workload.check_on(&platform)?;
+        workload.check_on(&platform).map_err(|e| {
+            // Name the file when the workload came from one.
+            match spec.workload.as_deref() {
+                Some(source) if source != workload.name => e.in_context(source),
+                _ => e,
+            }
+        })?;
         Ok((workload, platform))
     }
 

@@ -379,23 +379,32 @@ pub fn run_sweep(
         end_point: end,
     };
     let started = Instant::now();
-    let mut done = sink.open(config, &shard)?.min(shard.len());
-    let done_before = done;
-    let stop = first + done + (shard.len() - done).min(limit);
     // Check the points this run will run (up to PRECHECK_POINTS) before any runs, and predict
     // their work (points beyond are predicted to cost what the checked ones do on average).
-    let precheck_end = stop.min((first + done).saturating_add(PRECHECK_POINTS));
-    let checked_work: u64 = parallel
-        .map(first + done..precheck_end, |index| {
-            config
-                .point(index)
-                .and_then(|spec| resolve(config, &resolver, &spec))
-                .map(|p| p.map_or(0, |p| p.work()))
-                .map_err(|e| point_error(config, index, e))
-        })?
-        .into_iter()
-        .fold(0, u64::saturating_add);
-    let checked = (precheck_end - first - done).max(1);
+    let precheck = |from: u64| -> Result<(u64, u64)> {
+        let to = end.min(from.saturating_add(PRECHECK_POINTS));
+        let work = parallel
+            .map(from..to, |index| {
+                config
+                    .point(index)
+                    .and_then(|spec| resolve(config, &resolver, &spec))
+                    .map(|p| p.map_or(0, |p| p.work()))
+                    .map_err(|e| point_error(config, index, e))
+            })?
+            .into_iter()
+            .fold(0, u64::saturating_add);
+        Ok((to - from, work))
+    };
+    // The first points are checked before the output is touched, so a bad configuration
+    // writes nothing.
+    let mut checked = precheck(first)?;
+    let mut done = sink.open(config, &shard)?.min(shard.len());
+    if done > 0 {
+        checked = precheck(first + done)?;
+    }
+    let done_before = done;
+    let stop = first + done + (shard.len() - done).min(limit);
+    let (checked, checked_work) = (checked.0.max(1), checked.1);
     let predicted_work = checked_work as f64 * (stop - first - done) as f64 / checked as f64;
     let meter = parallel.meter();
     let _stage = meter.begin(config.name.clone(), "points", stop - first - done);

@@ -229,7 +229,7 @@ impl CsvSink {
             return Err(Error::invalid(
                 "out",
                 format!(
-                    "{} already holds a complete sweep{}; force starts over",
+                    "{} already holds a complete sweep{}; --force starts over",
                     self.dir.display(),
                     if same {
                         ""
@@ -266,7 +266,7 @@ impl CsvSink {
             return Err(Error::invalid(
                 "out",
                 format!(
-                    "{} holds an interrupted sweep; resume continues it, force starts over",
+                    "{} holds an interrupted sweep; --resume continues it, --force starts over",
                     self.dir.display()
                 ),
             ));
@@ -275,7 +275,7 @@ impl CsvSink {
             return Err(Error::invalid(
                 "resume",
                 format!(
-                    "{} holds {} without {}: it cannot be resumed; force starts over",
+                    "{} holds {} without {}: it cannot be resumed; --force starts over",
                     self.dir.display(),
                     if partial.exists() {
                         "points.csv.partial"
@@ -295,7 +295,7 @@ impl CsvSink {
             return Err(Error::invalid(
                 "resume",
                 format!(
-                    "{} was started with another configuration or shard; force starts over",
+                    "{} was started with another configuration or shard; --force starts over",
                     self.dir.display()
                 ),
             ));
