@@ -34,6 +34,7 @@ pub mod engine;
 pub mod error;
 pub mod evaluate;
 pub mod fingerprint;
+pub mod fuzz;
 pub mod network;
 pub mod plan;
 pub mod platform;

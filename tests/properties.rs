@@ -519,3 +519,238 @@ fn checkpointing_survives_the_timeout_at_an_exact_cost_in_time() {
     assert!((survives.cost_breakdown_usd.requests - 4.0 * 2e-7).abs() < 1e-15);
     assert!(survives.billed_gb_s > free.billed_gb_s);
 }
+
+/// A hostile value for a configuration field: an extreme, a random magnitude of either sign, or
+/// the shipped value scaled.
+fn hostile_value(rng: &mut impl rand::Rng, shipped: f64) -> f64 {
+    use rand::RngExt;
+    const EXTREMES: [f64; 14] = [
+        0.0,
+        -1.0,
+        1e-300,
+        1e300,
+        -1e300,
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        4_294_967_295.0,
+        4_294_967_296.0,
+        1e12,
+        1e-12,
+        9.2e18,
+        0.5,
+    ];
+    match rng.random_range(0..3) {
+        0 => EXTREMES[rng.random_range(0..EXTREMES.len())],
+        1 => {
+            let sign = if rng.random_bool(0.2) { -1.0 } else { 1.0 };
+            sign * 10f64.powf(rng.random_range(-9.0..9.0))
+        }
+        _ => shipped * 10f64.powf(rng.random_range(-1.0..1.0)),
+    }
+}
+
+/// Sets the numeric field at dotted `path` of a TOML document to `value` (an integer where the
+/// shipped value is one and `value` fits, else a float); returns the shipped value.
+fn set_field(doc: &mut toml::Table, path: &str, value: f64) -> f64 {
+    let (table, key) = match path.split_once('.') {
+        Some((section, key)) => (doc[section].as_table_mut().unwrap(), key),
+        None => (&mut *doc, path),
+    };
+    let shipped = match table.get(key) {
+        Some(toml::Value::Integer(i)) => *i as f64,
+        Some(toml::Value::Float(f)) => *f,
+        _ => 1.0,
+    };
+    let integer = matches!(table.get(key), Some(toml::Value::Integer(_)) | None)
+        && value.fract() == 0.0
+        && value.abs() < 9.2e18;
+    let new = if integer {
+        toml::Value::Integer(value as i64)
+    } else {
+        toml::Value::Float(value)
+    };
+    table.insert(key.to_string(), new);
+    shipped
+}
+
+#[test]
+fn hostile_field_values_are_refused_or_give_results_within_the_model() {
+    // Random values across every numeric field of a workload and a platform, including extremes:
+    // each configuration is either refused with a user error (exit status 2 on the command line)
+    // or simulates to finite, non-negative times and costs that respect the model's invariants:
+    // the ideal job is no faster than the closed form, realistic runs no faster than their proven
+    // lower bound, and variation never makes the mean job faster than none (BSP waits for the
+    // slowest worker).
+    use lambdasim::analytic::{CostModel, predict};
+    use lambdasim::training::lower_bound;
+    use rand::RngExt;
+    const WORKLOAD_FIELDS: [&str; 13] = [
+        "dataset_mb",
+        "training_samples",
+        "model_mb",
+        "reference_local_batch",
+        "max_global_batch",
+        "alpha1_samples_per_s_per_mb",
+        "beta1_samples_per_s",
+        "min_memory_mb",
+        "batch_half_saturation",
+        "init_cpu_s",
+        "restart_cpu_s",
+        "warmup_cpu_s",
+        "warmup_iterations",
+    ];
+    const PLATFORM_FIELDS: [&str; 26] = [
+        "memory.min_mb",
+        "memory.max_mb",
+        "memory.step_mb",
+        "cpu.mb_per_vcpu",
+        "cpu.max_vcpus",
+        "cpu.cfs_period_ms",
+        "lifecycle.cold_start_s",
+        "lifecycle.warm_start_s",
+        "lifecycle.timeout_s",
+        "network.ps_bandwidth_mb_per_s",
+        "network.function_bandwidth_mb_per_s",
+        "network.s3_bandwidth_mb_per_s",
+        "network.s3_alpha2_mb_per_s_per_mb",
+        "network.s3_beta2_mb_per_s",
+        "network.s3_fit_knee_mb",
+        "network.efficiency",
+        "network.latency_ms",
+        "parameter_server.aggregation_mb_per_s",
+        "pricing.gb_second_usd",
+        "pricing.request_usd",
+        "pricing.billing_granularity_ms",
+        "pricing.ps_vm_hour_usd",
+        "pricing.ps_min_billed_s",
+        "pricing.s3_get_usd",
+        "pricing.s3_put_usd",
+        "pricing.s3_get_chunk_mb",
+    ];
+    let text = |path: &str| std::fs::read_to_string(common_repo(path)).unwrap();
+    let workloads = ["mobilenet", "resnet50", "espcn", "1dcnn"]
+        .map(|w| text(&format!("configs/workloads/{w}.toml")));
+    let platforms = ["aws-2020", "aws-2024"].map(|p| text(&format!("configs/platforms/{p}.toml")));
+    let mut rng = lambdasim::rng::stream(2026, 11);
+    let (mut refused, mut simulated) = (0, 0);
+    for case in 0..1000u64 {
+        let mut w_doc: toml::Table = workloads[rng.random_range(0..4)].parse().unwrap();
+        let mut p_doc: toml::Table = platforms[rng.random_range(0..2)].parse().unwrap();
+        let mut changed = Vec::new();
+        for _ in 0..rng.random_range(1..=3) {
+            let (doc, field) = if rng.random_bool(0.4) {
+                (
+                    &mut w_doc,
+                    WORKLOAD_FIELDS[rng.random_range(0..WORKLOAD_FIELDS.len())],
+                )
+            } else {
+                (
+                    &mut p_doc,
+                    PLATFORM_FIELDS[rng.random_range(0..PLATFORM_FIELDS.len())],
+                )
+            };
+            let shipped = {
+                let probe = set_field(doc, field, 0.0);
+                set_field(doc, field, probe);
+                probe
+            };
+            let value = hostile_value(&mut rng, shipped);
+            set_field(doc, field, value);
+            changed.push(format!("{field}={value:e}"));
+        }
+        let label = format!("case {case}: {}", changed.join(", "));
+        let refuse = |e: lambdasim::Error| {
+            assert_eq!(e.exit_code(), 2, "{label}: not a user error: {e}");
+            assert!(!e.to_string().is_empty(), "{label}");
+        };
+        let parsed = Workload::parse(&w_doc.to_string(), "w.toml")
+            .and_then(|w| Platform::parse(&p_doc.to_string(), "p.toml").map(|p| (w, p)));
+        let (w, p) = match parsed {
+            Ok(wp) => wp,
+            Err(e) => {
+                refuse(e);
+                refused += 1;
+                continue;
+            }
+        };
+        let memory = p.memory.max_mb;
+        let plan = Plan::with_default_batch(&w, rng.random_range(1..=12), memory);
+        // Few enough iterations for a test: at most about 200.
+        let epochs = (200.0 * plan.global_batch() as f64 / w.training_samples as f64).min(1.0);
+        let checked = w
+            .check_on(&p)
+            .and_then(|()| plan.validate(&w, &p))
+            .and_then(|()| lambdasim::plan::check_job(&w, &p, &plan, epochs));
+        if let Err(e) = checked {
+            refuse(e);
+            refused += 1;
+            continue;
+        }
+        let ideal = SimOptions {
+            assumptions: Assumptions::ideal(),
+            ..SimOptions::default()
+        };
+        let run = |sim: &SimOptions| match simulate(&w, &p, &plan, epochs, sim) {
+            Ok(o) => {
+                for x in [o.time_s, o.cost_usd] {
+                    assert!(x.is_finite() && x >= 0.0, "{label}: {o:?}");
+                }
+                let bound = lower_bound(&w, &p, &plan, epochs, sim).unwrap();
+                assert!(
+                    o.time_s >= bound.time_s,
+                    "{label}: {} < {bound:?}",
+                    o.time_s
+                );
+                assert!(o.cost_usd >= bound.cost_usd, "{label}: {o:?} vs {bound:?}");
+                Some(o)
+            }
+            Err(e) => {
+                refuse(e);
+                None
+            }
+        };
+        let Some(ideal_run) = run(&ideal) else {
+            refused += 1;
+            continue;
+        };
+        let closed_form = predict(&w, &p, &plan, epochs, CostModel::FunctionsOnly);
+        if ideal_run.status == Status::Completed {
+            assert!(
+                ideal_run.time_s >= closed_form.time_s * (1.0 - 1e-6),
+                "{label}: ideal {} < closed form {}",
+                ideal_run.time_s,
+                closed_form.time_s
+            );
+        }
+        let mean_time = |jitter: &str| {
+            let runs: Vec<Outcome> = (0..12)
+                .filter_map(|seed| run(&options(CpuMode::Fluid, jitter, seed)))
+                .collect();
+            let completed = runs.iter().all(|o| o.status == Status::Completed);
+            (
+                runs.iter().map(|o| o.time_s).sum::<f64>() / runs.len().max(1) as f64,
+                completed,
+            )
+        };
+        let (none, none_completed) = mean_time("none");
+        let (varied, varied_completed) = mean_time("lambda");
+        if none_completed && varied_completed {
+            assert!(
+                varied >= 0.9 * none,
+                "{label}: lambda {varied} < none {none}"
+            );
+        }
+        run(&options(CpuMode::Cfs, "pai", case));
+        simulated += 1;
+    }
+    // Both branches must be exercised, or the test checks nothing.
+    assert!(
+        refused >= 250 && simulated >= 150,
+        "refused {refused}, simulated {simulated}"
+    );
+}
+
+fn common_repo(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}

@@ -139,8 +139,17 @@ impl Platform {
     /// validates it.
     pub fn load(name_or_path: &str) -> Result<Platform> {
         let source = ConfigSource::resolve(ConfigKind::Platform, name_or_path)?;
+        Self::parse(&source.text, &source.location)
+    }
+
+    /// Parses and validates TOML text; `location` names it in errors (`location:line:column`).
+    pub fn parse(text: &str, location: &str) -> Result<Platform> {
+        let source = ConfigSource {
+            location: location.to_string(),
+            text: text.to_string(),
+        };
         let platform: Platform = source.parse()?;
-        platform.validate(&source.location)?;
+        platform.validate(location)?;
         Ok(platform)
     }
 

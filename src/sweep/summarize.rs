@@ -26,7 +26,7 @@ struct Group {
 /// produced no value, as sweeps write it), an error naming the line and column when it is not a
 /// number.
 fn number(
-    csv_path: &Path,
+    location: &str,
     header: &csv::StringRecord,
     record: &csv::StringRecord,
     column: Option<usize>,
@@ -47,11 +47,7 @@ fn number(
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(Some(v)),
         _ => Err(Error::Config {
-            location: format!(
-                "{}:{}",
-                csv_path.display(),
-                record.position().map_or(0, |p| p.line())
-            ),
+            location: format!("{location}:{}", record.position().map_or(0, |p| p.line())),
             field: header.get(i).unwrap_or("").to_string(),
             message: format!("expected a finite number (or an empty cell), got `{text}`"),
         }),
@@ -78,14 +74,25 @@ fn stat(map: &mut Map<String, Value>, name: &str, values: &[f64], percentiles: &
 
 /// Grouped statistics of `csv_path`, one JSON object per group (for [`crate::cli::Format`]).
 pub fn summarize(csv_path: &Path, by: &[String]) -> Result<Vec<Value>> {
-    let mut reader = csv::Reader::from_path(csv_path).map_err(|e| Error::Syntax {
-        location: csv_path.display().to_string(),
-        message: e.to_string(),
+    let file = std::fs::File::open(csv_path).map_err(|source| Error::Io {
+        path: csv_path.to_path_buf(),
+        source,
     })?;
+    summarize_reader(file, &csv_path.display().to_string(), by)
+}
+
+/// Grouped statistics of the CSV text read from `input` (named `location` in errors), one JSON
+/// object per group.
+pub fn summarize_reader(
+    input: impl std::io::Read,
+    location: &str,
+    by: &[String],
+) -> Result<Vec<Value>> {
+    let mut reader = csv::Reader::from_reader(input);
     let header = reader
         .headers()
         .map_err(|e| Error::Syntax {
-            location: csv_path.display().to_string(),
+            location: location.to_string(),
             message: e.to_string(),
         })?
         .clone();
@@ -97,8 +104,7 @@ pub fn summarize(csv_path: &Path, by: &[String]) -> Result<Vec<Value>> {
                 Error::invalid(
                     "by",
                     format!(
-                        "{} has no column `{c}` (columns: {})",
-                        csv_path.display(),
+                        "{location} has no column `{c}` (columns: {})",
                         header.iter().collect::<Vec<_>>().join(", ")
                     ),
                 )
@@ -113,18 +119,14 @@ pub fn summarize(csv_path: &Path, by: &[String]) -> Result<Vec<Value>> {
     if time.is_none() && cost.is_none() {
         return Err(Error::invalid(
             "summarize",
-            format!("{} has neither `time_s` nor `cost_usd`", csv_path.display()),
+            format!("{location} has neither `time_s` nor `cost_usd`"),
         ));
     }
     let mut groups: Vec<Group> = Vec::new();
     let mut index: std::collections::HashMap<Vec<String>, usize> = Default::default();
     for record in reader.records() {
         let record = record.map_err(|e| Error::Syntax {
-            location: format!(
-                "{}:{}",
-                csv_path.display(),
-                e.position().map_or(0, |p| p.line())
-            ),
+            location: format!("{location}:{}", e.position().map_or(0, |p| p.line())),
             message: e.to_string(),
         })?;
         let key: Vec<String> = keys
@@ -140,9 +142,9 @@ pub fn summarize(csv_path: &Path, by: &[String]) -> Result<Vec<Value>> {
         });
         let g = &mut groups[slot];
         g.rows += 1;
-        g.times.extend(number(csv_path, &header, &record, time)?);
-        g.costs.extend(number(csv_path, &header, &record, cost)?);
-        g.met.extend(number(csv_path, &header, &record, met)?);
+        g.times.extend(number(location, &header, &record, time)?);
+        g.costs.extend(number(location, &header, &record, cost)?);
+        g.met.extend(number(location, &header, &record, met)?);
     }
     Ok(groups
         .into_iter()

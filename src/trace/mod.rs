@@ -124,6 +124,11 @@ fn parse_file(path: &Path) -> Result<ParsedFile> {
         path: path.to_path_buf(),
         source,
     })?;
+    parse_text(&text, path)
+}
+
+/// Parses the text of one trace file; `path` names it in errors.
+fn parse_text(text: &str, path: &Path) -> Result<ParsedFile> {
     let comments: Vec<String> = text
         .lines()
         .take_while(|l| l.starts_with('#'))
@@ -316,6 +321,19 @@ fn trace_files(path: &Path) -> Result<Vec<PathBuf>> {
 }
 
 impl IterationTrace {
+    /// Parses the text of one trace file (format v1, `traces/README.md`); `location` names it in
+    /// errors (`location:line`).
+    pub fn parse(text: &str, location: &str) -> Result<IterationTrace> {
+        let (workload, comments, columns, rows) = parse_text(text, Path::new(location))?;
+        Ok(IterationTrace {
+            source: location.to_string(),
+            workload,
+            comments,
+            columns,
+            rows,
+        })
+    }
+
     /// Loads a trace file, or every `*.csv` in a directory, keeping the files of `workload` if
     /// given. Without `workload` the files must all be of one workload.
     pub fn load(path: &Path, workload: Option<&str>) -> Result<IterationTrace> {

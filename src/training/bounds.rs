@@ -94,7 +94,7 @@ pub fn lower_bound(
         // Out of memory: the functions die after their start-up.
         let mut time_s = (cold_start_s + import_s - slack_s(0.0)).max(0.0);
         if a.timeout {
-            time_s = time_s.min(cold_start_s + platform.lifecycle.timeout_s);
+            time_s = time_s.min(cold_start_s + platform.lifecycle.timeout_s - slack_s(0.0));
         }
         return Ok(Bound {
             completion_time_s: f64::INFINITY,
@@ -170,7 +170,8 @@ pub fn lower_bound(
         - slack_s(iterations * (2.0 * n + 4.0)))
     .max(0.0);
     let time_s = if a.timeout {
-        completion_time_s.min(cold_start_s + platform.lifecycle.timeout_s)
+        // The simulator rounds the timeout to whole nanoseconds.
+        completion_time_s.min((cold_start_s + platform.lifecycle.timeout_s - slack_s(0.0)).max(0.0))
     } else {
         completion_time_s
     };

@@ -107,8 +107,17 @@ impl Workload {
     /// by path, and validates it.
     pub fn load(name_or_path: &str) -> Result<Workload> {
         let source = ConfigSource::resolve(ConfigKind::Workload, name_or_path)?;
+        Self::parse(&source.text, &source.location)
+    }
+
+    /// Parses and validates TOML text; `location` names it in errors (`location:line:column`).
+    pub fn parse(text: &str, location: &str) -> Result<Workload> {
+        let source = ConfigSource {
+            location: location.to_string(),
+            text: text.to_string(),
+        };
         let workload: Workload = source.parse()?;
-        workload.validate(&source.location)?;
+        workload.validate(location)?;
         Ok(workload)
     }
 

@@ -133,10 +133,17 @@ impl Siren {
             switch: spec.f64_or("switch", d.switch)?,
             lr: spec.f64_or("lr", d.lr)?,
         };
-        if params.penalty < 0.0 || params.switch < 0.0 || params.lr <= 0.0 {
+        let within = |x: f64, low: f64, high: f64| x >= low && x <= high;
+        if !within(params.penalty, 0.0, 1e6)
+            || !within(params.switch, 0.0, 1e6)
+            || !within(params.lr, 1e-9, 10.0)
+        {
             return Err(Error::invalid(
                 "strategy",
-                "siren needs penalty >= 0, switch >= 0 and lr > 0",
+                format!(
+                    "siren needs 0 <= penalty <= 1e6, 0 <= switch <= 1e6 and 1e-9 <= lr <= 10, got penalty={} switch={} lr={}",
+                    params.penalty, params.switch, params.lr
+                ),
             ));
         }
         let (store, store_given) = match spec.text("policy") {
