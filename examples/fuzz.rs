@@ -554,6 +554,18 @@ fn seeds(target: Target, repo: &Path) -> Vec<Vec<u8>> {
             s.extend(read_files(&repo.join("traces/aws-2024"), "csv", 30));
             s
         }
+        Target::ArrivalsJson => {
+            // Hand-made records in both JSON layouts (never copies of ../shared/data: the kept
+            // corpus is committed).
+            literal(&[
+                "[\n {\"id\": \"application_9_0001\", \"num_gpus\": 8, \"runtime\": 53.5, \"attempts\": [{\"start_time\": \"2017-10-07 01:12:09\", \"end_time\": \"2017-10-07 01:13:23\"}], \"submitted_time\": \"2017-10-07 01:11:39\"}\n]\n",
+                "[\n {\"status\": \"Pass\", \"vc\": \"v1\", \"jobid\": \"application_1_0001\", \"attempts\": [{\"start_time\": \"2017-10-03 10:00:30\", \"end_time\": \"2017-10-03 11:00:00\", \"detail\": [{\"ip\": \"m1\", \"gpus\": [\"gpu0\", \"gpu1\"]}]}], \"submitted_time\": \"2017-10-03 10:00:00\", \"user\": \"u1\"},\n {\"status\": \"Killed\", \"jobid\": \"application_1_0002\", \"attempts\": [], \"submitted_time\": \"None\", \"user\": \"u2\"}\n]\n",
+            ])
+        }
+        Target::ArrivalsCsv => literal(&[
+            "job_id,submit_time_s,workload,epochs,deadline_s,gpus,runtime_s\nj1,0,mobilenet,3,900,8,3600\nj2,10,,,,,\n",
+            "jobid,num_gpus,submitted_time,first_start_time,last_end_time,num_attempts,runtime_s\napplication_9_0002,4,2017-09-04 10:30:41,2017-09-04 10:30:53,2017-09-04 12:47:57,2,8224.0\napplication_9_0003,16,2017-09-05 11:00:00,,,0,\n",
+        ]),
         Target::Summarize => literal(&[
             "workload,functions,memory_mb,seed,status,time_s,cost_usd,deadline_met_fraction\nmobilenet,4,3008,1,completed,100.5,0.02,1\nmobilenet,8,3008,1,failed,,,0\nresnet50,8,3008,2,completed,321.25,0.5,0.5\n",
             "workload,strategy,replica_seed,status,time_s,cost_usd,deadline_met\nmobilenet,lambdadnn,7,completed,1061.2,0.237,true\nmobilenet,naive,8,timed_out,NaN,0.1,false\n",

@@ -1,7 +1,8 @@
 //! Fuzz targets: every parser of user input, as one function from bytes to an outcome.
 //!
 //! Each [`Target`] parses an input the way the command line does (workload, platform and sweep
-//! TOML, strategy and jitter specs, iteration-trace CSV, `summarize` CSV) and, when it parses,
+//! TOML, strategy and jitter specs, iteration-trace CSV, `summarize` CSV, job-arrival traces) and,
+//! when it parses,
 //! exercises what the model computes from it and checks the result's invariants (a prediction's
 //! time and cost finite and non-negative, jitter factors finite and positive, sweep points
 //! resolvable or refused with an error). An `Err` is the expected answer to bad input; a panic is
@@ -14,6 +15,7 @@
 use std::sync::OnceLock;
 
 use crate::analytic::{CostModel, predict};
+use crate::arrivals::{self, BadRecords};
 use crate::error::Result;
 use crate::plan::Plan;
 use crate::platform::Platform;
@@ -42,11 +44,15 @@ pub enum Target {
     Trace,
     /// A CSV given to `summarize --by workload`.
     Summarize,
+    /// A Philly JSON job-arrival trace (full `cluster_job_log` or the subset).
+    ArrivalsJson,
+    /// A CSV job-arrival trace (the Philly subset's columns or the plain format).
+    ArrivalsCsv,
 }
 
 impl Target {
     /// Every target, in a fixed order.
-    pub const ALL: [Target; 7] = [
+    pub const ALL: [Target; 9] = [
         Target::Workload,
         Target::Platform,
         Target::Sweep,
@@ -54,6 +60,8 @@ impl Target {
         Target::Jitter,
         Target::Trace,
         Target::Summarize,
+        Target::ArrivalsJson,
+        Target::ArrivalsCsv,
     ];
 
     /// The target's name (its corpus folder).
@@ -66,6 +74,8 @@ impl Target {
             Target::Jitter => "jitter",
             Target::Trace => "trace",
             Target::Summarize => "summarize",
+            Target::ArrivalsJson => "arrivals-json",
+            Target::ArrivalsCsv => "arrivals-csv",
         }
     }
 
@@ -125,8 +135,41 @@ impl Target {
                 summarize_reader(input, "fuzz.csv", &["workload".to_string()])?;
                 Ok(())
             }
+            Target::ArrivalsJson => arrivals_from_file(input, "json"),
+            Target::ArrivalsCsv => arrivals_from_file(input, "csv"),
         }
     }
+}
+
+/// Reads `input` as a job-arrival trace file with `extension` (the readers stream from files, so
+/// the input goes through a per-thread scratch file) and checks what it gives: times finite,
+/// sorted and starting at 0, GPU counts positive.
+fn arrivals_from_file(input: &[u8], extension: &str) -> Result<()> {
+    let path = std::env::temp_dir().join(format!(
+        "lambdasim-fuzz-{}-{:?}.{extension}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::write(&path, input).map_err(|source| crate::Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let mut source = arrivals::open(path.to_str().unwrap_or_default(), BadRecords::Fail)?;
+    let loaded = arrivals::load(source.as_mut(), None);
+    let _ = std::fs::remove_file(&path);
+    let trace = loaded?;
+    let mut last = 0.0;
+    for job in &trace.jobs {
+        assert!(
+            job.submit_time_s.is_finite() && job.submit_time_s >= last,
+            "arrivals out of order: {} after {last}",
+            job.submit_time_s
+        );
+        assert!(job.gpus != Some(0), "a job with 0 GPUs");
+        last = job.submit_time_s;
+    }
+    assert!(trace.jobs.first().is_none_or(|j| j.submit_time_s == 0.0));
+    Ok(())
 }
 
 fn aws_2020() -> &'static Platform {

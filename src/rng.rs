@@ -33,6 +33,12 @@ pub fn derive_seed(seed: u64, index: u64) -> u64 {
 pub enum Domain {
     /// Siren's training episodes (never the episodes it is evaluated on).
     SirenTraining = 1,
+    /// A cluster replay's job attributes (workload, epochs, objective time) drawn per job.
+    ReplayJobs = 2,
+    /// A cluster replay's shared decisions (one per workload, epochs and objective bucket).
+    ReplayDecisions = 3,
+    /// Synthetic job arrivals.
+    SyntheticArrivals = 4,
 }
 
 /// The base seed of `domain` under `seed`: `derive_seed(seed, u64::MAX - domain)`, an index no
