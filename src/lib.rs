@@ -25,10 +25,12 @@
 //! * [`config`]: TOML loading with file/line/field errors; `name{k=v}` model specs.
 
 pub mod analytic;
+pub mod arrivals;
 pub mod atomic;
 pub mod calibrate;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod engine;
 pub mod error;

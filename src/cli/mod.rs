@@ -7,6 +7,7 @@ mod output;
 mod predict;
 mod progress;
 mod provision;
+mod replay;
 mod simulate;
 mod sweep;
 mod trace;
@@ -50,6 +51,9 @@ pub enum Command {
     Provision(provision::ProvisionArgs),
     /// Run strategies at objective times and compare their simulated outcomes and regret.
     Compare(compare::CompareArgs),
+    /// Replay a job-arrival trace (Philly, a CSV, or synthetic) through a shared pool of functions,
+    /// every strategy on the same arrivals: per-job rows, per-strategy summary, pool use.
+    Replay(replay::ReplayArgs),
     /// Run a parameter sweep (configs/sweeps/*.toml) in parallel to a tidy CSV; resumable, shardable.
     Sweep(sweep::SweepArgs),
     /// Combine the outputs of a sharded sweep into the CSV one run would write.
@@ -263,6 +267,10 @@ const FLAG_PARAMETERS: &[&str] = &[
     "workers",
     "iterations",
     "memory_points",
+    "pool",
+    "mapping",
+    "bucket",
+    "arrivals",
 ];
 
 /// Seeds from 0 to 2^63 - 1: derived seeds are 63-bit too, so seeds in CSV and JSON output fit a
@@ -287,7 +295,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let strategy_flag = match &cli.command {
-        Command::Compare(_) => "--strategies",
+        Command::Compare(_) | Command::Replay(_) => "--strategies",
         _ => "--strategy",
     };
     let result = match cli.command {
@@ -296,6 +304,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Trace(command) => trace::run(&command, &mut out),
         Command::Provision(args) => provision::run(&args, &mut out),
         Command::Compare(args) => compare::run(&args, &mut out),
+        Command::Replay(args) => replay::run(&args, &mut out),
         Command::Sweep(args) => sweep::run(&args, &mut out),
         Command::Merge(args) => sweep::run_merge(&args, &mut out),
         Command::Summarize(args) => sweep::run_summarize(&args, &mut out),

@@ -97,6 +97,13 @@ pub trait Strategy: Send + Sync {
         false
     }
 
+    /// Whether one decision costs enough (a simulated search, a training run) that a caller
+    /// deciding for many similar requests (the cluster replay) should share a decision among
+    /// requests of the same workload, epochs and objective bucket.
+    fn expensive(&self) -> bool {
+        false
+    }
+
     /// Prepares for requests like `request` before replicas are evaluated in parallel (Siren
     /// trains or loads its policy here, once, instead of in every replica).
     fn prepare(&self, _request: &Request) -> Result<()> {

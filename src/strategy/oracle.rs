@@ -206,6 +206,10 @@ impl Oracle {
 }
 
 impl Strategy for Oracle {
+    fn expensive(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> String {
         let step = self.step_mb.map_or(String::new(), |s| format!(",step={s}"));
         let exhaustive = if self.exhaustive {

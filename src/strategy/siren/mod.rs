@@ -282,6 +282,10 @@ fn save(path: &std::path::Path, policy: &Policy) -> Result<()> {
 }
 
 impl Strategy for Siren {
+    fn expensive(&self) -> bool {
+        true
+    }
+
     fn spec(&self) -> String {
         let p = &self.params;
         let policy = match (&self.store, self.store_given) {
