@@ -35,6 +35,8 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod evaluate;
+#[cfg(feature = "figures")]
+pub mod figures;
 pub mod fingerprint;
 pub mod fuzz;
 pub mod network;

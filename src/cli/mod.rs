@@ -3,6 +3,8 @@
 //! library's parameter names to flags in error messages (`memory` -> `--memory`).
 
 mod compare;
+#[cfg(feature = "figures")]
+mod figures;
 mod output;
 mod predict;
 mod progress;
@@ -54,6 +56,10 @@ pub enum Command {
     /// Replay a job-arrival trace (Philly, a CSV, or synthetic) through a shared pool of functions,
     /// every strategy on the same arrivals: per-job rows, per-strategy summary, pool use.
     Replay(replay::ReplayArgs),
+    /// Regenerate the paper's figures with the simulator: figure.svg, figure.png, data.csv and
+    /// meta.json per figure.
+    #[cfg(feature = "figures")]
+    Figures(figures::FiguresArgs),
     /// Run a parameter sweep (configs/sweeps/*.toml) in parallel to a tidy CSV; resumable, shardable.
     Sweep(sweep::SweepArgs),
     /// Combine the outputs of a sharded sweep into the CSV one run would write.
@@ -305,6 +311,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Provision(args) => provision::run(&args, &mut out),
         Command::Compare(args) => compare::run(&args, &mut out),
         Command::Replay(args) => replay::run(&args, &mut out),
+        #[cfg(feature = "figures")]
+        Command::Figures(args) => figures::run(&args, &mut out),
         Command::Sweep(args) => sweep::run(&args, &mut out),
         Command::Merge(args) => sweep::run_merge(&args, &mut out),
         Command::Summarize(args) => sweep::run_summarize(&args, &mut out),
