@@ -124,6 +124,7 @@ fn colour(name: &str) -> RGBColor {
         ("simulated", RGBColor(0, 114, 178)),
         ("closed form", RGBColor(213, 94, 0)),
         ("paper", RGBColor(0, 0, 0)),
+        ("objective", RGBColor(90, 90, 90)),
     ];
     const CYCLE: [RGBColor; 6] = [
         RGBColor(0, 114, 178),

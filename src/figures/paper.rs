@@ -714,3 +714,256 @@ pub fn fig13_chart(t: &Table) -> Result<Chart> {
         per_row: 3,
     })
 }
+
+// ---- Figs. 10 and 11, Table 3 ---------------------------------------------------------------
+
+const STRATEGY_GRID_COLUMNS: [&str; 14] = [
+    "panel",
+    "workload",
+    "epochs",
+    "deadline_s",
+    "strategy",
+    "functions",
+    "memory_mb",
+    "time_mean_s",
+    "time_p95_s",
+    "cost_mean_usd",
+    "deadline_met_fraction",
+    "deadline_met_low",
+    "deadline_met_high",
+    "status",
+];
+
+/// Strategies compared at objective times: one row per (panel, objective, strategy) with the
+/// strategy's plan (means over replicas for strategies that draw per replica) and outcomes.
+fn strategy_grid(
+    ctx: &Context,
+    panels: &[(&str, &str, f64, &[f64])],
+    strategies: &[&str],
+) -> Result<Table> {
+    use crate::strategy::compare::{CompareConfig, compare};
+    let mut t = Table::new(&STRATEGY_GRID_COLUMNS);
+    let specs: Vec<String> = strategies
+        .iter()
+        .map(|s| match (*s, ctx.quick) {
+            ("siren", true) => "siren{episodes=16}".to_string(),
+            ("oracle", true) => "oracle{replicas=4}".to_string(),
+            (s, _) => s.to_string(),
+        })
+        .collect();
+    let defaults = StrategyDefaults::default();
+    let parsed = specs
+        .iter()
+        .map(|s| parse_strategy("strategy", s, &defaults))
+        .collect::<Result<Vec<_>>>()?;
+    let sim = SimOptions {
+        seed: ctx.seed,
+        ..SimOptions::default()
+    };
+    for &(panel_name, workload, epochs, deadlines) in panels {
+        let (w, p) = load(workload)?;
+        let config = CompareConfig {
+            deadlines_s: deadlines.to_vec(),
+            epochs,
+            replicas: if ctx.quick { 8 } else { 100 },
+            per_replica: false,
+        };
+        let rows = compare(&w, &p, &parsed, &config, &sim, ctx.parallel, &mut |_, _| {})?;
+        for row in rows {
+            let s = &row.summary;
+            let name = strategies
+                .iter()
+                .zip(&specs)
+                .find(|(_, spec)| {
+                    row.strategy
+                        .starts_with(spec.split('{').next().unwrap_or(""))
+                })
+                .map_or(row.strategy.as_str(), |(n, _)| n);
+            t.push(vec![
+                panel_name.into(),
+                workload.into(),
+                epochs.into(),
+                row.deadline_s.into(),
+                name.into(),
+                s.plan_functions.unwrap_or(f64::NAN).into(),
+                s.plan_memory_mb.unwrap_or(f64::NAN).into(),
+                s.time_s.mean.into(),
+                s.time_s.p95.into(),
+                s.cost_usd.mean.into(),
+                s.deadline_met_fraction.into(),
+                s.deadline_met_low.into(),
+                s.deadline_met_high.into(),
+                s.status.into(),
+            ]);
+        }
+    }
+    Ok(t)
+}
+
+const FIG10_PANELS: [(&str, &str, f64, &[f64]); 2] = [
+    ("a", "1dcnn", 5.0, &[90.0, 150.0, 210.0]),
+    ("b", "resnet50", 1.0, &[600.0, 700.0, 800.0]),
+];
+const FIG10_STRATEGIES: [&str; 3] = ["naive", "siren", "lambdadnn"];
+
+/// Figs. 10 and 11's grid: naive, Siren and λDNN at the paper's objectives, 100 replicas each.
+pub fn fig10_compute(ctx: &Context) -> Result<Table> {
+    strategy_grid(ctx, &FIG10_PANELS, &FIG10_STRATEGIES)
+}
+
+/// The per-strategy series of `y` against the objective in `panel_name`.
+fn by_strategy(
+    t: &Table,
+    panel_name: &str,
+    y: &str,
+    bar: Option<(&str, &str)>,
+) -> Result<Vec<Series>> {
+    let rows = rows_where(t, "panel", panel_name)?;
+    let strategies = t.texts("strategy")?;
+    let mut names: Vec<String> = Vec::new();
+    for &i in &rows {
+        if !names.contains(&strategies[i]) {
+            names.push(strategies[i].clone());
+        }
+    }
+    names
+        .iter()
+        .map(|name| {
+            let mine: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|&i| &strategies[i] == name)
+                .collect();
+            series(t, &mine, name, Mark::LinePoints, ("deadline_s", y), bar)
+        })
+        .collect()
+}
+
+/// Fig. 10's chart: the plans (functions and memory) against the objective.
+pub fn fig10_chart(t: &Table) -> Result<Chart> {
+    let mut panels = Vec::new();
+    for (name, title) in [("a", "1DCNN, 5 epochs"), ("b", "ResNet50, 1 epoch")] {
+        panels.push(panel(
+            &format!("({name}) {title}: functions"),
+            "objective T_o (s)",
+            "functions n",
+            by_strategy(t, name, "functions", None)?,
+        ));
+        panels.push(panel(
+            &format!("({name}) {title}: memory"),
+            "objective T_o (s)",
+            "memory per function (MB)",
+            by_strategy(t, name, "memory_mb", None)?,
+        ));
+    }
+    Ok(Chart { panels, per_row: 2 })
+}
+
+/// Fig. 11: the same grid's training time (mean, p95 as the bar's top) and cost against the
+/// objective, with the objective marked.
+pub fn fig11_chart(t: &Table) -> Result<Chart> {
+    let mut panels = Vec::new();
+    for (name, title) in [("a", "1DCNN, 5 epochs"), ("b", "ResNet50, 1 epoch")] {
+        let mut time = by_strategy(t, name, "time_mean_s", Some(("time_mean_s", "time_p95_s")))?;
+        let rows = rows_where(t, "panel", name)?;
+        let deadlines = t.numbers("deadline_s")?;
+        let mut objective: Vec<f64> = rows.iter().map(|&i| deadlines[i]).collect();
+        objective.dedup();
+        time.push(Series {
+            name: "objective T_o".into(),
+            mark: Mark::Dashed,
+            points: objective
+                .iter()
+                .map(|&d| Point {
+                    x: d,
+                    y: d,
+                    bar: None,
+                })
+                .collect(),
+        });
+        panels.push(Panel {
+            legend: Legend::UpperLeft,
+            ..panel(
+                &format!("({name}) {title}: training time"),
+                "objective T_o (s)",
+                "training time (s), mean to p95",
+                time,
+            )
+        });
+        panels.push(panel(
+            &format!("({name}) {title}: cost"),
+            "objective T_o (s)",
+            "cost per job (USD)",
+            by_strategy(t, name, "cost_mean_usd", None)?,
+        ));
+    }
+    Ok(Chart { panels, per_row: 2 })
+}
+
+/// Table 3: ResNet50, 1 epoch, T_o 600 s: the plans of random, naive, Siren and λDNN with their
+/// time and cost (100 replicas; random and naive draw a plan per replica, so theirs are means).
+pub fn table3_compute(ctx: &Context) -> Result<Table> {
+    strategy_grid(
+        ctx,
+        &[("a", "resnet50", 1.0, &[600.0])],
+        &["random", "naive", "siren", "lambdadnn"],
+    )
+}
+
+/// Table 3 drawn as bars: time and cost per strategy, the plan in the category name.
+pub fn table3_chart(t: &Table) -> Result<Chart> {
+    let strategies = t.texts("strategy")?;
+    let (n, m) = (t.numbers("functions")?, t.numbers("memory_mb")?);
+    let names: Vec<String> = strategies
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!("{s} {:.0}x{:.0}", n[i], m[i]))
+        .collect();
+    let bars = |title: &str, y: &str, column: &str, bar: Option<(&str, &str)>| -> Result<Panel> {
+        let values = t.numbers(column)?;
+        let bars = match bar {
+            Some((lo, hi)) => Some((t.numbers(lo)?, t.numbers(hi)?)),
+            None => None,
+        };
+        Ok(Panel {
+            categories: Some(names.clone()),
+            legend: Legend::None,
+            ..panel(
+                title,
+                "strategy (mean n x MB)",
+                y,
+                strategies
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| Series {
+                        name: s.clone(),
+                        mark: Mark::Bars,
+                        points: vec![Point {
+                            x: i as f64,
+                            y: values[i],
+                            bar: bars.as_ref().map(|(lo, hi)| (lo[i], hi[i])),
+                        }],
+                    })
+                    .collect(),
+            )
+        })
+    };
+    let mut time = bars(
+        "(a) ResNet50, T_o 600 s: time",
+        "training time (s), mean to p95",
+        "time_mean_s",
+        Some(("time_mean_s", "time_p95_s")),
+    )?;
+    time.reference = Some((600.0, "objective".into()));
+    time.legend = Legend::UpperRight;
+    Ok(Chart::row(vec![
+        time,
+        bars("(b) Cost", "cost per job (USD)", "cost_mean_usd", None)?,
+        bars(
+            "(c) Objective met",
+            "share of replicas",
+            "deadline_met_fraction",
+            Some(("deadline_met_low", "deadline_met_high")),
+        )?,
+    ]))
+}
