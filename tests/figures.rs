@@ -168,6 +168,30 @@ fn quick_figures_hold_their_facts_and_redraw_identically() {
         ["random", "naive", "siren", "lambdadnn"]
     );
 
+    // Table 2: nine cells beside the paper's; utilisation falls with n at every memory.
+    let (h, rows) = read_csv(&out.join("table2/data.csv"));
+    assert_eq!(rows.len(), 9);
+    let util = numbers(&h, &rows, "cpu_utilisation_percent");
+    for j in 0..3 {
+        assert!(
+            util[j] > util[3 + j] && util[3 + j] > util[6 + j],
+            "{util:?}"
+        );
+    }
+    // N4: PAI's stragglers put the closed form further off than Lambda's variation at every n.
+    let (h, rows) = read_csv(&out.join("n4/data.csv"));
+    let (jitter, error) = (
+        column(&h, &rows, "jitter"),
+        numbers(&h, &rows, "error_percent"),
+    );
+    let of = |w: &str| -> Vec<f64> {
+        (0..rows.len())
+            .filter(|&i| jitter[i] == w)
+            .map(|i| error[i])
+            .collect()
+    };
+    assert!(of("pai").iter().zip(of("lambda")).all(|(p, l)| *p > l));
+
     // Fig. 13: every strategy replayed on the same jobs, shares inside their intervals, the
     // source named (real subset, or SYNTHETIC without the data directory).
     let (h, rows) = read_csv(&out.join("fig13/data.csv"));

@@ -263,3 +263,48 @@ pub fn fit_warmup(bench: &Bench, target_s: f64) -> Result<(f64, Dip)> {
     let dip = relaunch_dip(bench, &workload, &plan, 6.0)?;
     Ok((workload.warmup_cpu_s, dip))
 }
+
+/// The plans of the paper's Table 2 (functions, local batch; global batch 1024).
+pub const TABLE2_PLANS: [(u32, u32); 3] = [(4, 256), (16, 64), (32, 32)];
+/// The memories of the paper's Table 2 (MB).
+pub const TABLE2_MEMORIES: [u32; 3] = [1728, 2368, 3008];
+
+/// One value per Table 2 cell: rows are [`TABLE2_PLANS`], columns [`TABLE2_MEMORIES`].
+pub type Table2Grid = [[f64; 3]; 3];
+
+/// Table 2 as the simulator measures it: for each plan (rows, [`TABLE2_PLANS`]) and memory
+/// (columns, [`TABLE2_MEMORIES`]), 100 iterations of `workload` with seed `sim.seed`, a function's
+/// average CPU utilisation (the share of its training time spent computing, times the batch's
+/// utilisation `u(b)`) and its average network throughput in one direction (`d_m` per iteration
+/// over the training time), as the paper's table averages them.
+pub fn table2(
+    workload: &Workload,
+    platform: &Platform,
+    sim: &SimOptions,
+) -> Result<(Table2Grid, Table2Grid)> {
+    // Global batch 1024, 100 iterations.
+    let epochs = 100.0 * 1024.0 / workload.training_samples as f64;
+    let mut utilisation = [[0.0; 3]; 3];
+    let mut throughput = [[0.0; 3]; 3];
+    for (i, &(n, b)) in TABLE2_PLANS.iter().enumerate() {
+        for (j, &memory) in TABLE2_MEMORIES.iter().enumerate() {
+            let plan = Plan {
+                local_batch: b,
+                ..Plan::with_default_batch(workload, n, memory)
+            };
+            let scenario = Scenario {
+                workload,
+                platform,
+                epochs,
+                deadline_s: None,
+                sim,
+            };
+            let o = scenario.simulate(&plan, sim.seed)?;
+            let t = &o.time_breakdown_s;
+            let training = t.compute + t.communication + t.barrier_wait;
+            utilisation[i][j] = t.compute / training * workload.batch_utilisation(b);
+            throughput[i][j] = workload.model_mb * o.iterations as f64 / training;
+        }
+    }
+    Ok((utilisation, throughput))
+}

@@ -393,32 +393,8 @@ fn model_rows(bench: &Bench) -> Result<Vec<CheckRow>> {
 /// fair sharing of the PS link does not produce (it holds per-function throughput flat beyond
 /// saturation; the drop suggests incast losses): reported, not checked.
 fn table2_rows(bench: &Bench, workload: &Workload) -> Result<Vec<CheckRow>> {
-    let plans = [(4u32, 256u32), (16, 64), (32, 32)];
-    let memories = [1728u32, 2368, 3008];
-    // Global batch 1024, 100 iterations.
-    let epochs = 100.0 * 1024.0 / workload.training_samples as f64;
-    let mut utilisation = [[0.0; 3]; 3];
-    let mut throughput = [[0.0; 3]; 3];
-    for (i, &(n, b)) in plans.iter().enumerate() {
-        for (j, &memory) in memories.iter().enumerate() {
-            let plan = Plan {
-                local_batch: b,
-                ..Plan::with_default_batch(workload, n, memory)
-            };
-            let scenario = Scenario {
-                workload,
-                platform: bench.platform,
-                epochs,
-                deadline_s: None,
-                sim: bench.sim,
-            };
-            let o = scenario.simulate(&plan, bench.sim.seed)?;
-            let t = &o.time_breakdown_s;
-            let training = t.compute + t.communication + t.barrier_wait;
-            utilisation[i][j] = t.compute / training * workload.batch_utilisation(b);
-            throughput[i][j] = workload.model_mb * o.iterations as f64 / training;
-        }
-    }
+    let (utilisation, throughput) =
+        crate::calibrate::measure::table2(workload, bench.platform, bench.sim)?;
     let falls_with_n = (0..3)
         .all(|j| utilisation[0][j] > utilisation[1][j] && utilisation[1][j] > utilisation[2][j]);
     let falls_with_memory = (0..3)

@@ -35,6 +35,8 @@ pub enum Mark {
     Dashed,
     /// Markers only.
     Points,
+    /// Open markers only (measurements beside a simulated series of the same colour).
+    Hollow,
     /// A line with markers.
     LinePoints,
     /// Bars from zero, one per point (with categories on the horizontal axis).
@@ -115,6 +117,8 @@ impl Chart {
 
 /// Colours by series name: strategies and the model's roles keep theirs across figures.
 fn colour(name: &str) -> RGBColor {
+    // A measurement drawn beside its simulated series shares its colour.
+    let name = name.strip_suffix(" (paper)").unwrap_or(name);
     const NAMED: &[(&str, RGBColor)] = &[
         ("lambdadnn", RGBColor(0, 114, 178)),
         ("naive", RGBColor(230, 159, 0)),
@@ -280,6 +284,11 @@ fn draw_panel<DB: DrawingBackend>(
             Mark::Points => {
                 chart.draw_series(points.iter().map(|&p| Circle::new(p, px(2.6), c.filled())))?
             }
+            Mark::Hollow => chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, px(3.2), c.stroke_width(px(1.2).max(1)))),
+            )?,
             Mark::Bars => chart.draw_series(points.iter().map(|&(x, y)| {
                 Rectangle::new([(x - 0.35, 0.0), (x + 0.35, y)], c.mix(0.85).filled())
             }))?,

@@ -13,6 +13,7 @@
 //! figures) and add one entry to [`FIGURES`].
 
 pub mod chart;
+pub mod new;
 pub mod paper;
 pub mod table;
 
@@ -54,6 +55,12 @@ pub struct Figure {
 /// Every figure, in the paper's order.
 pub const FIGURES: &[Figure] = &[
     Figure {
+        name: "table2",
+        description: "Table 2: CPU utilisation and per-function network throughput, MobileNet, 4/16/32 functions at 1728/2368/3008 MB, with the paper's values",
+        compute: paper::table2_compute,
+        chart: paper::table2_chart,
+    },
+    Figure {
         name: "fig2",
         description: "Fig. 2: (a) MobileNet training time against memory for n = 4, 8, 16, 32; (b) PS throughput against n (saturation)",
         compute: paper::fig2_compute,
@@ -64,6 +71,12 @@ pub const FIGURES: &[Figure] = &[
         description: "Fig. 3: one function's training rate and CPU utilisation against the local batch (MobileNet, 3008 MB)",
         compute: paper::fig3_compute,
         chart: paper::fig3_chart,
+    },
+    Figure {
+        name: "fig4",
+        description: "Fig. 4 (our reading): MobileNet training time and cost against memory for n = 2, 4, 8, 16",
+        compute: paper::fig4_compute,
+        chart: paper::fig4_chart,
     },
     Figure {
         name: "fig8",
@@ -106,6 +119,18 @@ pub const FIGURES: &[Figure] = &[
         description: "Fig. 13: the cluster replay of the Philly subset (synthetic arrivals without ../shared/data): deadlines met, n x MB, training time, user and provider cost per strategy",
         compute: paper::fig13_compute,
         chart: paper::fig13_chart,
+    },
+    Figure {
+        name: "n2",
+        description: "N2 (new): objectives met by naive, λDNN and the oracle under each variation model (none, lambda, pai)",
+        compute: new::n2_compute,
+        chart: new::n2_chart,
+    },
+    Figure {
+        name: "n4",
+        description: "N4 (new): the closed form's error against n per variation model, with the paper's Fig. 9(b) errors",
+        compute: new::n4_compute,
+        chart: new::n4_chart,
     },
 ];
 

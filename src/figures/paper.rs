@@ -746,7 +746,7 @@ fn strategy_grid(
     let specs: Vec<String> = strategies
         .iter()
         .map(|s| match (*s, ctx.quick) {
-            ("siren", true) => "siren{episodes=16}".to_string(),
+            ("siren", true) => "siren{episodes=4}".to_string(),
             ("oracle", true) => "oracle{replicas=4}".to_string(),
             (s, _) => s.to_string(),
         })
@@ -965,5 +965,173 @@ pub fn table3_chart(t: &Table) -> Result<Chart> {
             "deadline_met_fraction",
             Some(("deadline_met_low", "deadline_met_high")),
         )?,
+    ]))
+}
+
+// ---- Table 2 ------------------------------------------------------------------------------
+
+/// The paper's Table 2 (MODEL.md): CPU utilisation (%) and per-function network throughput
+/// (MB/s), rows 4/16/32 functions, columns 1728/2368/3008 MB.
+const PAPER_TABLE2: [[(f64, f64); 3]; 3] = [
+    [(92.1, 3.85), (84.4, 3.95), (79.7, 4.08)],
+    [(70.0, 9.03), (60.8, 9.08), (53.0, 8.98)],
+    [(46.6, 7.56), (38.1, 7.59), (25.7, 7.65)],
+];
+
+/// Table 2: average CPU utilisation and per-function network throughput of MobileNet (global
+/// batch 1024, 100 iterations) for 4, 16 and 32 functions at 1728, 2368 and 3008 MB, simulated,
+/// beside the paper's measurements.
+pub fn table2_compute(ctx: &Context) -> Result<Table> {
+    use crate::calibrate::measure::{TABLE2_MEMORIES, TABLE2_PLANS, table2};
+    let (w, p) = load("mobilenet")?;
+    let sim = SimOptions {
+        seed: ctx.seed,
+        ..SimOptions::default()
+    };
+    let (utilisation, throughput) = table2(&w, &p, &sim)?;
+    let mut t = Table::new(&[
+        "functions",
+        "local_batch",
+        "memory_mb",
+        "cpu_utilisation_percent",
+        "throughput_mb_per_s",
+        "paper_cpu_utilisation_percent",
+        "paper_throughput_mb_per_s",
+    ]);
+    for (i, &(n, b)) in TABLE2_PLANS.iter().enumerate() {
+        for (j, &m) in TABLE2_MEMORIES.iter().enumerate() {
+            t.push(vec![
+                n.into(),
+                b.into(),
+                m.into(),
+                (100.0 * utilisation[i][j]).into(),
+                throughput[i][j].into(),
+                PAPER_TABLE2[i][j].0.into(),
+                PAPER_TABLE2[i][j].1.into(),
+            ]);
+        }
+    }
+    Ok(t)
+}
+
+/// Table 2 drawn: utilisation and throughput against memory per plan, the paper's as markers.
+pub fn table2_chart(t: &Table) -> Result<Chart> {
+    let ns = t.numbers("functions")?;
+    let mut panels = Vec::new();
+    for (title, y, simulated, paper) in [
+        (
+            "(a) CPU utilisation",
+            "CPU utilisation (%)",
+            "cpu_utilisation_percent",
+            "paper_cpu_utilisation_percent",
+        ),
+        (
+            "(b) Network throughput per function",
+            "throughput (MB/s)",
+            "throughput_mb_per_s",
+            "paper_throughput_mb_per_s",
+        ),
+    ] {
+        let mut list = Vec::new();
+        for n in [4.0, 16.0, 32.0] {
+            let rows: Vec<usize> = (0..t.rows.len()).filter(|&i| ns[i] == n).collect();
+            list.push(series(
+                t,
+                &rows,
+                &format!("n = {n}"),
+                Mark::LinePoints,
+                ("memory_mb", simulated),
+                None,
+            )?);
+            list.push(series(
+                t,
+                &rows,
+                &format!("n = {n} (paper)"),
+                Mark::Hollow,
+                ("memory_mb", paper),
+                None,
+            )?);
+        }
+        panels.push(Panel {
+            legend: Legend::UpperRight,
+            ..panel(title, "memory (MB)", y, list)
+        });
+    }
+    Ok(Chart::row(panels))
+}
+
+// ---- Fig. 4 -------------------------------------------------------------------------------
+
+/// Fig. 4 (our reading: MODEL.md does not describe it): MobileNet's training time and cost
+/// against memory for n = 2, 4, 8, 16 (1 epoch; mean over replicas).
+pub fn fig4_compute(ctx: &Context) -> Result<Table> {
+    let (w, p) = load("mobilenet")?;
+    let mut t = Table::new(&["functions", "memory_mb", "time_mean_s", "cost_mean_usd"]);
+    let memories = if ctx.quick {
+        vec![1728, 2368, 3008]
+    } else {
+        steps(1728, 3008, 128)
+    };
+    let replicas = if ctx.quick { 3 } else { 20 };
+    let sim = SimOptions {
+        seed: ctx.seed,
+        ..SimOptions::default()
+    };
+    for n in [2u32, 4, 8, 16] {
+        for &m in &memories {
+            let scenario = Scenario {
+                workload: &w,
+                platform: &p,
+                epochs: 1.0,
+                deadline_s: None,
+                sim: &sim,
+            };
+            let plan = Plan::with_default_batch(&w, n, m);
+            let s =
+                crate::evaluate::evaluate(&scenario, Subject::Plan(plan), replicas, ctx.parallel)?;
+            t.push(vec![
+                n.into(),
+                m.into(),
+                s.time_s.mean.into(),
+                s.cost_usd.mean.into(),
+            ]);
+        }
+    }
+    Ok(t)
+}
+
+/// Fig. 4's chart.
+pub fn fig4_chart(t: &Table) -> Result<Chart> {
+    let ns = t.numbers("functions")?;
+    let mut time = Vec::new();
+    let mut cost = Vec::new();
+    for n in [2.0, 4.0, 8.0, 16.0] {
+        let rows: Vec<usize> = (0..t.rows.len()).filter(|&i| ns[i] == n).collect();
+        let name = format!("n = {n}");
+        time.push(series(
+            t,
+            &rows,
+            &name,
+            Mark::LinePoints,
+            ("memory_mb", "time_mean_s"),
+            None,
+        )?);
+        cost.push(series(
+            t,
+            &rows,
+            &name,
+            Mark::LinePoints,
+            ("memory_mb", "cost_mean_usd"),
+            None,
+        )?);
+    }
+    Ok(Chart::row(vec![
+        panel(
+            "(a) MobileNet, 1 epoch: time",
+            "memory (MB)",
+            "training time (s)",
+            time,
+        ),
+        panel("(b) Cost", "memory (MB)", "cost per job (USD)", cost),
     ]))
 }
