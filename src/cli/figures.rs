@@ -79,12 +79,13 @@ pub fn run<W: Write>(args: &FiguresArgs, out: &mut W) -> Result<()> {
         .meter()
         .begin("figures", "figures", selected.len() as u64);
     let mut written = Vec::new();
+    let mut computed = crate::figures::Computed::new();
     for figure in selected {
         parallel.meter().relabel(figure.name);
         if args.from_data {
             redraw(figure, &args.out)?;
         } else {
-            make(figure, &ctx, &args.out, &command)?;
+            make(figure, &ctx, &args.out, &command, &mut computed)?;
         }
         parallel.meter().advance(1);
         written.push(args.out.join(figure.name));

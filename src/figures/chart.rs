@@ -138,9 +138,11 @@ fn colour(name: &str) -> RGBColor {
         RGBColor(230, 159, 0),
         RGBColor(86, 180, 233),
     ];
+    // A strategy with parameters (`lambdadnn{margin=0.1}`) is a different curve from the
+    // strategy's defaults: it takes a colour of its own.
     NAMED
         .iter()
-        .find(|(n, _)| name.starts_with(n))
+        .find(|(n, _)| *n == name || (!name.contains('{') && name.starts_with(n)))
         .map(|(_, c)| *c)
         .unwrap_or_else(|| {
             let hash = name

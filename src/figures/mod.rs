@@ -46,6 +46,9 @@ pub struct Figure {
     pub name: &'static str,
     /// One line saying what it shows.
     pub description: &'static str,
+    /// The name of the grid it computes: figures drawing the same grid (Figs. 10 and 11) share
+    /// one computation per invocation.
+    pub grid: &'static str,
     /// Runs its grid and reduces it to tidy rows.
     pub compute: fn(&Context) -> Result<Table>,
     /// Turns the rows into panels.
@@ -56,81 +59,108 @@ pub struct Figure {
 pub const FIGURES: &[Figure] = &[
     Figure {
         name: "table2",
+        grid: "table2",
         description: "Table 2: CPU utilisation and per-function network throughput, MobileNet, 4/16/32 functions at 1728/2368/3008 MB, with the paper's values",
         compute: paper::table2_compute,
         chart: paper::table2_chart,
     },
     Figure {
         name: "fig2",
+        grid: "fig2",
         description: "Fig. 2: (a) MobileNet training time against memory for n = 4, 8, 16, 32; (b) PS throughput against n (saturation)",
         compute: paper::fig2_compute,
         chart: paper::fig2_chart,
     },
     Figure {
         name: "fig3",
+        grid: "fig3",
         description: "Fig. 3: one function's training rate and CPU utilisation against the local batch (MobileNet, 3008 MB)",
         compute: paper::fig3_compute,
         chart: paper::fig3_chart,
     },
     Figure {
         name: "fig4",
+        grid: "fig4",
         description: "Fig. 4 (our reading): MobileNet training time and cost against memory for n = 2, 4, 8, 16",
         compute: paper::fig4_compute,
         chart: paper::fig4_chart,
     },
     Figure {
         name: "fig8",
+        grid: "fig8",
         description: "Fig. 8: closed form against simulated training time (mean ± std) against memory: (a) 1DCNN, (b) ResNet50",
         compute: paper::fig8_compute,
         chart: paper::fig8_chart,
     },
     Figure {
         name: "fig9",
+        grid: "fig9",
         description: "Fig. 9: closed form against simulated training time against the number of functions: (a) ESPCN, (b) MobileNet",
         compute: paper::fig9_compute,
         chart: paper::fig9_chart,
     },
     Figure {
         name: "fig10",
+        grid: "fig10",
         description: "Fig. 10: the plans (functions, memory) of naive, Siren and λDNN against T_o: (a) 1DCNN 5 epochs at 90-210 s, (b) ResNet50 1 epoch at 600-800 s",
         compute: paper::fig10_compute,
         chart: paper::fig10_chart,
     },
     Figure {
         name: "fig11",
+        grid: "fig10",
         description: "Fig. 11: training time (mean to p95) and cost of those plans against T_o, the objective marked",
         compute: paper::fig10_compute,
         chart: paper::fig11_chart,
     },
     Figure {
         name: "fig12",
+        grid: "fig12",
         description: "Fig. 12: training rate over time, MobileNet 6 epochs at T_o 1200 s, under λDNN (checkpoint) and naive (timeout)",
         compute: paper::fig12_compute,
         chart: paper::fig12_chart,
     },
     Figure {
         name: "table3",
+        grid: "table3",
         description: "Table 3: ResNet50 1 epoch, T_o 600 s: plans of random, naive, Siren and λDNN with time, cost and objectives met",
         compute: paper::table3_compute,
         chart: paper::table3_chart,
     },
     Figure {
         name: "fig13",
+        grid: "fig13",
         description: "Fig. 13: the cluster replay of the Philly subset (synthetic arrivals without ../shared/data): deadlines met, n x MB, training time, user and provider cost per strategy",
         compute: paper::fig13_compute,
         chart: paper::fig13_chart,
     },
     Figure {
+        name: "n1",
+        grid: "n1",
+        description: "N1 (new): the predictability frontier: mean cost against objectives met per strategy across T_o (MobileNet 6 epochs)",
+        compute: new::n1_compute,
+        chart: new::n1_chart,
+    },
+    Figure {
         name: "n2",
+        grid: "n2",
         description: "N2 (new): objectives met by naive, λDNN and the oracle under each variation model (none, lambda, pai)",
         compute: new::n2_compute,
         chart: new::n2_chart,
     },
     Figure {
         name: "n4",
+        grid: "n4",
         description: "N4 (new): the closed form's error against n per variation model, with the paper's Fig. 9(b) errors",
         compute: new::n4_compute,
         chart: new::n4_chart,
+    },
+    Figure {
+        name: "n3",
+        grid: "n3",
+        description: "N3 (new): aws-2020 against aws-2024 (10 GB, 1 ms billing): λDNN's cheapest ResNet50 plan and its cost against T_o",
+        compute: new::n3_compute,
+        chart: new::n3_chart,
     },
 ];
 
@@ -177,11 +207,27 @@ pub fn draw(figure: &Figure, table: &Table, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Computes `figure` and writes its folder under `out`: `data.csv`, `meta.json`, `figure.svg`,
-/// `figure.png`. `command` is recorded in `meta.json`.
-pub fn make(figure: &Figure, ctx: &Context, out: &Path, command: &[String]) -> Result<Table> {
+/// Tables already computed in this invocation, by grid name.
+pub type Computed = std::collections::HashMap<&'static str, Table>;
+
+/// Computes `figure` (or takes its grid from `computed`) and writes its folder under `out`:
+/// `data.csv`, `meta.json`, `figure.svg`, `figure.png`. `command` is recorded in `meta.json`.
+pub fn make(
+    figure: &Figure,
+    ctx: &Context,
+    out: &Path,
+    command: &[String],
+    computed: &mut Computed,
+) -> Result<Table> {
     let started = Instant::now();
-    let table = (figure.compute)(ctx)?;
+    let table = match computed.get(figure.grid) {
+        Some(t) => t.clone(),
+        None => {
+            let t = (figure.compute)(ctx)?;
+            computed.insert(figure.grid, t.clone());
+            t
+        }
+    };
     let dir = out.join(figure.name);
     std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
         path: dir.clone(),

@@ -227,3 +227,209 @@ pub fn n4_chart(t: &Table) -> Result<Chart> {
         categories: None,
     }]))
 }
+
+/// N1: the predictability frontier: mean cost against the share of objectives met, per strategy,
+/// across objective times (MobileNet, 6 epochs, T_o 900..1500 s, default world).
+pub fn n1_compute(ctx: &Context) -> Result<Table> {
+    let w = Workload::load("mobilenet")?;
+    let p = Platform::load("aws-2020")?;
+    let strategies: Vec<&str> = if ctx.quick {
+        vec![
+            "naive",
+            "lambdadnn",
+            "lambdadnn{margin=0.1}",
+            "oracle{replicas=2,max_functions=16}",
+        ]
+    } else {
+        vec!["naive", "lambdadnn", "lambdadnn{margin=0.1}", "oracle"]
+    };
+    let defaults = StrategyDefaults::default();
+    let parsed = strategies
+        .iter()
+        .map(|s| parse_strategy("strategy", s, &defaults))
+        .collect::<Result<Vec<_>>>()?;
+    let deadlines: Vec<f64> = if ctx.quick {
+        vec![900.0, 1200.0, 1500.0]
+    } else {
+        (0..7).map(|i| 900.0 + 100.0 * f64::from(i)).collect()
+    };
+    let config = CompareConfig {
+        deadlines_s: deadlines,
+        epochs: 6.0,
+        replicas: if ctx.quick { 8 } else { 100 },
+        per_replica: false,
+    };
+    let sim = world(ctx, "lambda")?;
+    let rows = compare(&w, &p, &parsed, &config, &sim, ctx.parallel, &mut |_, _| {})?;
+    let mut t = Table::new(&[
+        "deadline_s",
+        "strategy",
+        "deadline_met_fraction",
+        "deadline_met_low",
+        "deadline_met_high",
+        "cost_mean_usd",
+    ]);
+    for (i, row) in rows.iter().enumerate() {
+        let s = &row.summary;
+        let name = strategies[i % strategies.len()];
+        let name = if name.starts_with("oracle") {
+            "oracle"
+        } else {
+            name
+        };
+        t.push(vec![
+            row.deadline_s.into(),
+            name.into(),
+            s.deadline_met_fraction.into(),
+            s.deadline_met_low.into(),
+            s.deadline_met_high.into(),
+            s.cost_usd.mean.into(),
+        ]);
+    }
+    Ok(t)
+}
+
+/// N1's chart.
+pub fn n1_chart(t: &Table) -> Result<Chart> {
+    let strategies = t.texts("strategy")?;
+    let (met, cost) = (
+        t.numbers("deadline_met_fraction")?,
+        t.numbers("cost_mean_usd")?,
+    );
+    let mut names: Vec<String> = Vec::new();
+    for s in &strategies {
+        if !names.contains(s) {
+            names.push(s.clone());
+        }
+    }
+    let series_list = names
+        .iter()
+        .map(|name| Series {
+            name: name.clone(),
+            mark: Mark::LinePoints,
+            points: (0..t.rows.len())
+                .filter(|&i| &strategies[i] == name)
+                .map(|i| Point {
+                    x: met[i],
+                    y: cost[i],
+                    bar: None,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Chart::row(vec![Panel {
+        title: "Predictability frontier: MobileNet 6 epochs, T_o 900-1500 s".into(),
+        x_label: "objectives met (share of replicas)".into(),
+        y_label: "mean cost per job (USD)".into(),
+        series: series_list,
+        y_from_zero: true,
+        reference: None,
+        legend: Legend::LowerRight,
+        categories: None,
+    }]))
+}
+
+/// N3: aws-2020 (3008 MB, 100 ms billing) against aws-2024 (10,240 MB, 1 ms billing): λDNN's
+/// cheapest plan (exhaustive search) for ResNet50, 1 epoch, and its simulated cost against T_o.
+pub fn n3_compute(ctx: &Context) -> Result<Table> {
+    let w = Workload::load("resnet50")?;
+    let strategy = parse_strategy(
+        "strategy",
+        "lambdadnn{exhaustive=true}",
+        &StrategyDefaults::default(),
+    )?;
+    let deadlines: Vec<f64> = if ctx.quick {
+        vec![400.0, 600.0, 800.0]
+    } else {
+        (0..9).map(|i| 400.0 + 50.0 * f64::from(i)).collect()
+    };
+    let mut t = Table::new(&[
+        "platform",
+        "deadline_s",
+        "functions",
+        "memory_mb",
+        "provisioned_mb",
+        "cost_mean_usd",
+        "deadline_met_fraction",
+    ]);
+    let sim = world(ctx, "lambda")?;
+    for platform in ["aws-2020", "aws-2024"] {
+        let p = Platform::load(platform)?;
+        for &deadline in &deadlines {
+            let scenario = Scenario {
+                workload: &w,
+                platform: &p,
+                epochs: 1.0,
+                deadline_s: Some(deadline),
+                sim: &sim,
+            };
+            let s = evaluate(
+                &scenario,
+                Subject::Strategy(&*strategy),
+                if ctx.quick { 4 } else { 50 },
+                ctx.parallel,
+            )?;
+            t.push(vec![
+                platform.into(),
+                deadline.into(),
+                s.plan_functions.unwrap_or(f64::NAN).into(),
+                s.plan_memory_mb.unwrap_or(f64::NAN).into(),
+                s.provisioned_mb.unwrap_or(f64::NAN).into(),
+                if s.feasible {
+                    s.cost_usd.mean
+                } else {
+                    f64::NAN
+                }
+                .into(),
+                s.deadline_met_fraction.into(),
+            ]);
+        }
+    }
+    Ok(t)
+}
+
+/// N3's chart.
+pub fn n3_chart(t: &Table) -> Result<Chart> {
+    let platforms = t.texts("platform")?;
+    let deadlines = t.numbers("deadline_s")?;
+    let by_platform = |column: &str| -> Result<Vec<Series>> {
+        let values = t.numbers(column)?;
+        Ok(["aws-2020", "aws-2024"]
+            .iter()
+            .map(|p| Series {
+                name: (*p).to_string(),
+                mark: Mark::LinePoints,
+                points: (0..t.rows.len())
+                    .filter(|&i| platforms[i] == *p)
+                    .map(|i| Point {
+                        x: deadlines[i],
+                        y: values[i],
+                        bar: None,
+                    })
+                    .collect(),
+            })
+            .collect())
+    };
+    let panel = |title: &str, y: &str, series: Vec<Series>| Panel {
+        title: title.into(),
+        x_label: "objective T_o (s)".into(),
+        y_label: y.into(),
+        series,
+        y_from_zero: true,
+        reference: None,
+        legend: Legend::UpperRight,
+        categories: None,
+    };
+    Ok(Chart::row(vec![
+        panel(
+            "(a) ResNet50, 1 epoch: λDNN's cheapest plan",
+            "cost per job (USD)",
+            by_platform("cost_mean_usd")?,
+        ),
+        panel(
+            "(b) Its resources",
+            "n x memory (MB)",
+            by_platform("provisioned_mb")?,
+        ),
+    ]))
+}
