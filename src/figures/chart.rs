@@ -73,6 +73,29 @@ pub struct Panel {
     pub legend: Legend,
     /// Names of the horizontal positions 0, 1, ... (bar charts), if categorical.
     pub categories: Option<Vec<String>>,
+    /// A heat map drawn under the series, if any.
+    pub heat: Option<Heat>,
+}
+
+/// A heat map: a value per cell of a grid, shaded from light (lowest) to dark (highest).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heat {
+    /// Cell centres along the horizontal axis (evenly spaced).
+    pub xs: Vec<f64>,
+    /// Cell centres along the vertical axis (evenly spaced).
+    pub ys: Vec<f64>,
+    /// `values[j][i]` at `(xs[i], ys[j])`; NaN cells are left blank.
+    pub values: Vec<Vec<f64>>,
+}
+
+impl Heat {
+    fn half_step(centres: &[f64]) -> f64 {
+        if centres.len() > 1 {
+            (centres[centres.len() - 1] - centres[0]) / (centres.len() - 1) as f64 / 2.0
+        } else {
+            0.5
+        }
+    }
 }
 
 /// Legend placement.
@@ -215,11 +238,28 @@ fn draw_panel<DB: DrawingBackend>(
             .flatten()
     });
     let reference = panel.reference.iter().map(|r| r.0);
-    let (x0, x1) = match &panel.categories {
-        Some(c) => (-0.6, c.len() as f64 - 0.4),
-        None => range(xs, false),
+    let (x0, x1, y0, y1) = match (&panel.heat, &panel.categories) {
+        (Some(h), _) => {
+            let (hx, hy) = (Heat::half_step(&h.xs), Heat::half_step(&h.ys));
+            let first = |v: &[f64]| v.first().copied().unwrap_or(0.0);
+            let last = |v: &[f64]| v.last().copied().unwrap_or(1.0);
+            (
+                first(&h.xs) - hx,
+                last(&h.xs) + hx,
+                first(&h.ys) - hy,
+                last(&h.ys) + hy,
+            )
+        }
+        (None, Some(c)) => {
+            let (y0, y1) = range(ys.chain(reference), panel.y_from_zero);
+            (-0.6, c.len() as f64 - 0.4, y0, y1)
+        }
+        (None, None) => {
+            let (x0, x1) = range(xs, false);
+            let (y0, y1) = range(ys.chain(reference), panel.y_from_zero);
+            (x0, x1, y0, y1)
+        }
     };
-    let (y0, y1) = range(ys.chain(reference), panel.y_from_zero);
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.title, font(11.0))
         .margin(px(6.0))
@@ -246,6 +286,27 @@ fn draw_panel<DB: DrawingBackend>(
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()?;
     let stroke = px(1.4).max(1);
+    if let Some(h) = &panel.heat {
+        let (hx, hy) = (Heat::half_step(&h.xs), Heat::half_step(&h.ys));
+        let finite = h.values.iter().flatten().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
+        let span = (hi - lo).max(1e-300);
+        let cells = h.ys.iter().enumerate().flat_map(|(j, &y)| {
+            h.xs.iter().enumerate().filter_map(move |(i, &x)| {
+                let v = *h.values.get(j)?.get(i)?;
+                v.is_finite().then(|| {
+                    // Light yellow (lowest) to dark blue (highest).
+                    let f = (v - lo) / span;
+                    let mix = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
+                    let shade = RGBColor(mix(255.0, 8.0), mix(247.0, 48.0), mix(188.0, 107.0));
+                    Rectangle::new([(x - hx, y - hy), (x + hx, y + hy)], shade.filled())
+                })
+            })
+        });
+        chart.draw_series(cells)?;
+    }
     if let Some((y, label)) = &panel.reference {
         let style = RGBColor(90, 90, 90).stroke_width(px(1.0).max(1));
         chart

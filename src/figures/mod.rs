@@ -162,6 +162,13 @@ pub const FIGURES: &[Figure] = &[
         compute: new::n3_compute,
         chart: new::n3_chart,
     },
+    Figure {
+        name: "n5",
+        grid: "n5",
+        description: "N5 (new): heat maps of MobileNet's training time and cost over functions x memory",
+        compute: new::n5_compute,
+        chart: new::n5_chart,
+    },
 ];
 
 /// The figure called `name`.

@@ -128,6 +128,7 @@ pub fn n2_chart(t: &Table) -> Result<Chart> {
             reference: None,
             legend: Legend::LowerRight,
             categories: Some(WORLDS.iter().map(|w| w.to_string()).collect()),
+            heat: None,
         });
     }
     Ok(Chart::row(panels))
@@ -225,6 +226,7 @@ pub fn n4_chart(t: &Table) -> Result<Chart> {
         reference: None,
         legend: Legend::UpperLeft,
         categories: None,
+        heat: None,
     }]))
 }
 
@@ -326,6 +328,7 @@ pub fn n1_chart(t: &Table) -> Result<Chart> {
         reference: None,
         legend: Legend::LowerRight,
         categories: None,
+        heat: None,
     }]))
 }
 
@@ -419,6 +422,7 @@ pub fn n3_chart(t: &Table) -> Result<Chart> {
         reference: None,
         legend: Legend::UpperRight,
         categories: None,
+        heat: None,
     };
     Ok(Chart::row(vec![
         panel(
@@ -430,6 +434,111 @@ pub fn n3_chart(t: &Table) -> Result<Chart> {
             "(b) Its resources",
             "n x memory (MB)",
             by_platform("provisioned_mb")?,
+        ),
+    ]))
+}
+
+/// N5: heat maps of MobileNet's training time and cost (1 epoch, mean over replicas) over
+/// functions x memory: the landscape a provisioning strategy searches.
+pub fn n5_compute(ctx: &Context) -> Result<Table> {
+    let w = Workload::load("mobilenet")?;
+    let p = Platform::load("aws-2020")?;
+    let (functions, memories): (Vec<u32>, Vec<u32>) = if ctx.quick {
+        (vec![4, 12, 20, 28], vec![1728, 2368, 3008])
+    } else {
+        (
+            (1..=16).map(|i| 2 * i).collect(),
+            (0..11).map(|i| 1728 + 128 * i).collect(),
+        )
+    };
+    let sim = world(ctx, "lambda")?;
+    let mut t = Table::new(&["functions", "memory_mb", "time_mean_s", "cost_mean_usd"]);
+    for &m in &memories {
+        for &n in &functions {
+            let scenario = Scenario {
+                workload: &w,
+                platform: &p,
+                epochs: 1.0,
+                deadline_s: None,
+                sim: &sim,
+            };
+            let plan = Plan::with_default_batch(&w, n, m);
+            let s = evaluate(
+                &scenario,
+                Subject::Plan(plan),
+                if ctx.quick { 2 } else { 10 },
+                ctx.parallel,
+            )?;
+            t.push(vec![
+                n.into(),
+                m.into(),
+                s.time_s.mean.into(),
+                s.cost_usd.mean.into(),
+            ]);
+        }
+    }
+    Ok(t)
+}
+
+/// N5's chart: one heat map per measure, its range in the title.
+pub fn n5_chart(t: &Table) -> Result<Chart> {
+    let (n, m) = (t.numbers("functions")?, t.numbers("memory_mb")?);
+    let mut xs: Vec<f64> = n.clone();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    let mut ys: Vec<f64> = m.clone();
+    ys.sort_by(f64::total_cmp);
+    ys.dedup();
+    let heat = |column: &str| -> Result<(super::chart::Heat, f64, f64)> {
+        let v = t.numbers(column)?;
+        let mut values = vec![vec![f64::NAN; xs.len()]; ys.len()];
+        for i in 0..t.rows.len() {
+            let (Some(a), Some(b)) = (
+                xs.iter().position(|&x| x == n[i]),
+                ys.iter().position(|&y| y == m[i]),
+            ) else {
+                continue;
+            };
+            values[b][a] = v[i];
+        }
+        let finite = v.iter().copied().filter(|x| x.is_finite());
+        let (lo, hi) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+            (a.min(x), b.max(x))
+        });
+        Ok((
+            super::chart::Heat {
+                xs: xs.clone(),
+                ys: ys.clone(),
+                values,
+            },
+            lo,
+            hi,
+        ))
+    };
+    let panel = |title: String, (h, _, _): (super::chart::Heat, f64, f64)| Panel {
+        title,
+        x_label: "functions n".into(),
+        y_label: "memory (MB)".into(),
+        series: Vec::new(),
+        y_from_zero: false,
+        reference: None,
+        legend: Legend::None,
+        categories: None,
+        heat: Some(h),
+    };
+    let time = heat("time_mean_s")?;
+    let cost = heat("cost_mean_usd")?;
+    Ok(Chart::row(vec![
+        panel(
+            format!(
+                "(a) Time: {:.0} s (light) to {:.0} s (dark)",
+                time.1, time.2
+            ),
+            time,
+        ),
+        panel(
+            format!("(b) Cost: ${:.3} (light) to ${:.3} (dark)", cost.1, cost.2),
+            cost,
         ),
     ]))
 }

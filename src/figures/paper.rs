@@ -69,6 +69,7 @@ fn panel(title: &str, x: &str, y: &str, series: Vec<Series>) -> Panel {
         reference: None,
         legend: Legend::UpperRight,
         categories: None,
+        heat: None,
     }
 }
 
@@ -674,6 +675,7 @@ pub fn fig13_chart(t: &Table) -> Result<Chart> {
             .collect();
         Ok(Panel {
             categories: Some(names.clone()),
+            heat: None,
             legend: Legend::None,
             ..panel(title, "strategy", y, series_list)
         })
@@ -927,6 +929,7 @@ pub fn table3_chart(t: &Table) -> Result<Chart> {
         };
         Ok(Panel {
             categories: Some(names.clone()),
+            heat: None,
             legend: Legend::None,
             ..panel(
                 title,
