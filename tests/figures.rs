@@ -147,6 +147,7 @@ fn quick_figures_hold_their_facts_and_redraw_identically() {
         .collect();
     assert!(lambdadnn.iter().all(|&i| status[i] == "completed"));
     assert!(lambdadnn.iter().any(|&i| time[i] > 900.4));
+    assert!(strategy.iter().any(|s| s == "siren"));
 
     // Fig. 10(b): λDNN needs no more functions for ResNet50 as the objective loosens, and its
     // plans meet 600-800 s (Fig. 11); Table 3's rows are the four strategies.

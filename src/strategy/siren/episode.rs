@@ -9,7 +9,10 @@ use crate::analytic::CostModel;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::strategy::{Request, closed_form};
-use crate::training::{Assumptions, CostBreakdown, SimOptions, Status, TimeBreakdown, simulate};
+use crate::training::{
+    Assumptions, CostBreakdown, SimOptions, Status, TimeBreakdown, TimelineRecorder, simulate,
+    simulate_observed,
+};
 
 /// Function counts the agent chooses from.
 pub(super) const FUNCTION_CHOICES: [u32; 12] = [1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 20, 24];
@@ -115,7 +118,19 @@ pub(super) fn rollout(
     policy: &Policy,
     request: &Request,
     seed: u64,
+    explore: Option<&mut ChaCha8Rng>,
+) -> Result<Episode> {
+    rollout_observed(policy, request, seed, explore, None)
+}
+
+/// [`rollout`], recording each epoch's job in a timeline of its own (its times from the epoch's
+/// start) when `timelines` is given.
+pub(super) fn rollout_observed(
+    policy: &Policy,
+    request: &Request,
+    seed: u64,
     mut explore: Option<&mut ChaCha8Rng>,
+    mut timelines: Option<&mut Vec<TimelineRecorder>>,
 ) -> Result<Episode> {
     let steps = episodes_steps(request.epochs);
     let c_ref = reference_cost(request);
@@ -171,7 +186,22 @@ pub(super) fn rollout(
             },
             ..request.sim.clone()
         };
-        let outcome = simulate(request.workload, request.platform, &plan, epochs, &options)?;
+        let outcome = match timelines.as_deref_mut() {
+            Some(list) => {
+                let mut recorder = TimelineRecorder::new();
+                let o = simulate_observed(
+                    request.workload,
+                    request.platform,
+                    &plan,
+                    epochs,
+                    &options,
+                    Some(&mut recorder),
+                )?;
+                list.push(recorder);
+                o
+            }
+            None => simulate(request.workload, request.platform, &plan, epochs, &options)?,
+        };
         episode.time_s += outcome.time_s;
         episode.cost_usd += outcome.cost_usd;
         episode.events += outcome.events;

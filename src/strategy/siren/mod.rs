@@ -47,7 +47,6 @@ use super::{AdaptiveRun, Decision, Proposal, Request, Strategy};
 use crate::atomic::write_atomically;
 use crate::config::spec::Spec;
 use crate::error::{Error, Result};
-use episode::rollout;
 use learner::FORMAT;
 
 /// The agent's hyperparameters.
@@ -238,8 +237,19 @@ impl Siren {
 
     /// One greedy episode with seed `seed`.
     pub fn run_greedy(&self, request: &Request, seed: u64) -> Result<AdaptiveRun> {
+        self.run_greedy_recorded(request, seed, None)
+    }
+
+    /// [`Siren::run_greedy`], recording each epoch's job in its own timeline (times from that
+    /// epoch's start; the epochs run one after another) when `timelines` is given.
+    pub fn run_greedy_recorded(
+        &self,
+        request: &Request,
+        seed: u64,
+        timelines: Option<&mut Vec<crate::training::TimelineRecorder>>,
+    ) -> Result<AdaptiveRun> {
         let policy = self.policy(request)?;
-        let episode = rollout(&policy, request, seed, None)?;
+        let episode = episode::rollout_observed(&policy, request, seed, None, timelines)?;
         Ok(AdaptiveRun {
             status: episode.status,
             time_s: episode.time_s,
