@@ -99,6 +99,153 @@ fn quick_figures_hold_their_facts_and_redraw_identically() {
         svgs.push((folder.join("figure.svg"), svg, png));
     }
 
+    // Every figure's data carries its columns (units in the names).
+    let required: &[(&str, &[&str])] = &[
+        (
+            "table2",
+            &[
+                "functions",
+                "memory_mb",
+                "cpu_utilisation_percent",
+                "throughput_mb_per_s",
+                "paper_cpu_utilisation_percent",
+            ],
+        ),
+        (
+            "fig2",
+            &[
+                "panel",
+                "functions",
+                "memory_mb",
+                "time_mean_s",
+                "ps_throughput_mb_per_s",
+            ],
+        ),
+        (
+            "fig3",
+            &[
+                "local_batch",
+                "training_rate_samples_per_s",
+                "cpu_utilisation",
+            ],
+        ),
+        (
+            "fig4",
+            &["functions", "memory_mb", "time_mean_s", "cost_mean_usd"],
+        ),
+        (
+            "fig8",
+            &[
+                "panel",
+                "memory_mb",
+                "predicted_s",
+                "simulated_mean_s",
+                "simulated_std_s",
+                "error_percent",
+            ],
+        ),
+        (
+            "fig9",
+            &[
+                "panel",
+                "functions",
+                "predicted_s",
+                "simulated_mean_s",
+                "paper_observed_s",
+            ],
+        ),
+        (
+            "fig10",
+            &[
+                "deadline_s",
+                "strategy",
+                "functions",
+                "memory_mb",
+                "deadline_met_fraction",
+            ],
+        ),
+        (
+            "fig11",
+            &[
+                "deadline_s",
+                "strategy",
+                "time_mean_s",
+                "time_p95_s",
+                "cost_mean_usd",
+            ],
+        ),
+        (
+            "fig12",
+            &[
+                "strategy",
+                "plan",
+                "time_s",
+                "training_rate_samples_per_s",
+                "status",
+            ],
+        ),
+        (
+            "table3",
+            &[
+                "strategy",
+                "functions",
+                "memory_mb",
+                "time_mean_s",
+                "cost_mean_usd",
+            ],
+        ),
+        (
+            "fig13",
+            &[
+                "strategy",
+                "arrivals",
+                "deadline_met_fraction",
+                "provisioned_mb_mean",
+                "provider_cost_usd",
+            ],
+        ),
+        (
+            "n1",
+            &[
+                "deadline_s",
+                "strategy",
+                "deadline_met_fraction",
+                "cost_mean_usd",
+            ],
+        ),
+        (
+            "n2",
+            &[
+                "workload",
+                "jitter",
+                "strategy",
+                "deadline_met_fraction",
+                "deadline_met_low",
+            ],
+        ),
+        (
+            "n3",
+            &["platform", "deadline_s", "provisioned_mb", "cost_mean_usd"],
+        ),
+        ("n4", &["jitter", "functions", "error_percent"]),
+        (
+            "n5",
+            &["functions", "memory_mb", "time_mean_s", "cost_mean_usd"],
+        ),
+    ];
+    assert_eq!(
+        required.len(),
+        names.len(),
+        "a figure without a column check"
+    );
+    for (name, columns) in required {
+        let (h, rows) = read_csv(&out.join(name).join("data.csv"));
+        assert!(!rows.is_empty(), "{name}: no rows");
+        for c in *columns {
+            assert!(h.iter().any(|x| x == c), "{name}: no column {c} in {h:?}");
+        }
+    }
+
     // Fig. 2(b): the PS saturates beyond B_p / B_f^max = 1200 / 84 = 14.3 functions.
     let (h, rows) = read_csv(&out.join("fig2/data.csv"));
     let panel = column(&h, &rows, "panel");
