@@ -1,5 +1,7 @@
 //! `lambdasim validate`: every calibration target and every check against measured data, one row
 //! each, in the default world (`lambda` variation, CFS, aws-2020) unless a row says otherwise.
+//!
+//! Every check is in this one file on purpose: a reader sees each target beside its source.
 
 use std::path::Path;
 

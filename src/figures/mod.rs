@@ -15,6 +15,7 @@
 pub mod chart;
 pub mod new;
 pub mod paper;
+pub mod strategies;
 pub mod table;
 
 use std::path::Path;
@@ -103,36 +104,36 @@ pub const FIGURES: &[Figure] = &[
         name: "fig10",
         grid: "fig10",
         description: "Fig. 10: the plans (functions, memory) of naive, Siren and λDNN against T_o: (a) 1DCNN 5 epochs at 90-210 s, (b) ResNet50 1 epoch at 600-800 s",
-        compute: paper::fig10_compute,
-        chart: paper::fig10_chart,
+        compute: strategies::fig10_compute,
+        chart: strategies::fig10_chart,
     },
     Figure {
         name: "fig11",
         grid: "fig10",
         description: "Fig. 11: training time (mean to p95) and cost of those plans against T_o, the objective marked",
-        compute: paper::fig10_compute,
-        chart: paper::fig11_chart,
+        compute: strategies::fig10_compute,
+        chart: strategies::fig11_chart,
     },
     Figure {
         name: "fig12",
         grid: "fig12",
         description: "Fig. 12: training rate over time, MobileNet 6 epochs at T_o 1200 s, under λDNN (checkpoint) and naive (timeout)",
-        compute: paper::fig12_compute,
-        chart: paper::fig12_chart,
+        compute: strategies::fig12_compute,
+        chart: strategies::fig12_chart,
     },
     Figure {
         name: "table3",
         grid: "table3",
         description: "Table 3: ResNet50 1 epoch, T_o 600 s: plans of random, naive, Siren and λDNN with time, cost and objectives met",
-        compute: paper::table3_compute,
-        chart: paper::table3_chart,
+        compute: strategies::table3_compute,
+        chart: strategies::table3_chart,
     },
     Figure {
         name: "fig13",
         grid: "fig13",
         description: "Fig. 13: the cluster replay of the Philly subset (synthetic arrivals without ../shared/data): deadlines met, n x MB, training time, user and provider cost per strategy",
-        compute: paper::fig13_compute,
-        chart: paper::fig13_chart,
+        compute: strategies::fig13_compute,
+        chart: strategies::fig13_chart,
     },
     Figure {
         name: "n1",

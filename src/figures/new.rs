@@ -441,8 +441,6 @@ pub fn n3_chart(t: &Table) -> Result<Chart> {
 /// N5: heat maps of MobileNet's training time and cost (1 epoch, mean over replicas) over
 /// functions x memory: the landscape a provisioning strategy searches.
 pub fn n5_compute(ctx: &Context) -> Result<Table> {
-    let w = Workload::load("mobilenet")?;
-    let p = Platform::load("aws-2020")?;
     let (functions, memories): (Vec<u32>, Vec<u32>) = if ctx.quick {
         (vec![4, 12, 20, 28], vec![1728, 2368, 3008])
     } else {
@@ -451,33 +449,7 @@ pub fn n5_compute(ctx: &Context) -> Result<Table> {
             (0..11).map(|i| 1728 + 128 * i).collect(),
         )
     };
-    let sim = world(ctx, "lambda")?;
-    let mut t = Table::new(&["functions", "memory_mb", "time_mean_s", "cost_mean_usd"]);
-    for &m in &memories {
-        for &n in &functions {
-            let scenario = Scenario {
-                workload: &w,
-                platform: &p,
-                epochs: 1.0,
-                deadline_s: None,
-                sim: &sim,
-            };
-            let plan = Plan::with_default_batch(&w, n, m);
-            let s = evaluate(
-                &scenario,
-                Subject::Plan(plan),
-                if ctx.quick { 2 } else { 10 },
-                ctx.parallel,
-            )?;
-            t.push(vec![
-                n.into(),
-                m.into(),
-                s.time_s.mean.into(),
-                s.cost_usd.mean.into(),
-            ]);
-        }
-    }
-    Ok(t)
+    super::paper::time_cost_grid(ctx, &functions, &memories, if ctx.quick { 2 } else { 10 })
 }
 
 /// N5's chart: one heat map per measure, its range in the title.
