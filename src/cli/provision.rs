@@ -12,7 +12,7 @@ use crate::strategy::{ProvisionRecord, check_deadline};
 /// Flags of `provision`.
 #[derive(Debug, Args)]
 pub struct ProvisionArgs {
-    /// Strategy spec: lambdadnn, naive, random, siren, oracle, with parameters as
+    /// Strategy spec: lambdadnn, naive, random, siren, oracle, predictable, with parameters as
     /// name{key=value,...} (e.g. lambdadnn{margin=0.05}); see the README.
     #[arg(long, value_name = "S")]
     pub strategy: String,

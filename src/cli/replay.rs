@@ -48,7 +48,8 @@ pub struct ReplayArgs {
     /// Replay only the first K jobs in submission order.
     #[arg(long, value_name = "K")]
     pub limit: Option<usize>,
-    /// Objective bucket (s) within which expensive strategies (oracle, siren) share one decision,
+    /// Objective bucket (s) within which expensive strategies (oracle, siren, predictable with
+    /// `verify` or `replan`) share one decision,
     /// made for the bucket's lower edge.
     #[arg(long, value_name = "S", default_value_t = 60.0)]
     pub bucket: f64,

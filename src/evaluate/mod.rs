@@ -305,7 +305,13 @@ impl<'a> Evaluator<'a> {
         }
         let plans = match subject {
             Subject::Plan(plan) => Plans::Fixed(plan, None),
-            Subject::Strategy(s) if s.adaptive() => Plans::Adaptive(s),
+            Subject::Strategy(s) if s.adaptive() => {
+                // An adaptive strategy's first plan decides whether it can run at all.
+                match s.provision(&scenario.request(scenario.sim.seed, parallel)?)? {
+                    Decision::Feasible(_) => Plans::Adaptive(s),
+                    Decision::Infeasible(reason) => Plans::Infeasible(reason),
+                }
+            }
             Subject::Strategy(s) if s.randomized() => Plans::PerReplica(s),
             Subject::Strategy(s) => {
                 match s.provision(&scenario.request(scenario.sim.seed, parallel)?)? {

@@ -5,7 +5,8 @@
 //! Every strategy implements [`Strategy`] and is chosen at run time by a spec string
 //! `name{key=value,...}` ([`parse_strategy`]). Shipped: `lambdadnn` (λDNN's Alg. 1), `naive`
 //! (Cirrus-style maximum memory and a random number of functions), `random`, `siren` (a DRL agent,
-//! reconstructed) and `oracle` (exhaustive search with the simulator).
+//! reconstructed), `oracle` (exhaustive search with the simulator) and `predictable` (the cheapest
+//! plan that meets the objective with a stated probability, chance-constrained).
 //!
 //! Adding a strategy: implement [`Strategy`] in a new file of this module and add one arm to
 //! [`parse_strategy`] that reads its parameters from the spec. Nothing else changes: `provision`
@@ -15,6 +16,7 @@ pub mod compare;
 pub mod lambdadnn;
 pub mod naive;
 pub mod oracle;
+pub mod predictable;
 pub mod siren;
 
 use serde::Serialize;
@@ -160,15 +162,58 @@ pub fn parse_strategy(
         "naive" => Ok(Box::new(naive::Naive::from_spec(&spec)?)),
         "random" => Ok(Box::new(naive::Random::from_spec(&spec)?)),
         "oracle" => Ok(Box::new(oracle::Oracle::from_spec(&spec)?)),
+        "predictable" => Ok(Box::new(predictable::Predictable::from_spec(&spec)?)),
         "siren" => Ok(Box::new(siren::Siren::from_spec(
             &spec,
             defaults.policy_dir.as_deref(),
         )?)),
         other => Err(Error::invalid(
             parameter,
-            format!("unknown strategy `{other}` (known: lambdadnn, naive, random, siren, oracle)"),
+            format!(
+                "unknown strategy `{other}` (known: lambdadnn, naive, random, siren, oracle, predictable)"
+            ),
         )),
     }
+}
+
+/// The plans the simulation-based strategies (the oracle, `predictable`) choose among: every
+/// memory on the platform grid from the workload's minimum (every `step_mb`, default the platform's
+/// step) with a positive training rate, every `n` in `1..=max_functions`, and the local batches
+/// `{Eq. 9's, b_l^f / 2, b_l^f, 2 b_l^f}` (those other than Eq. 9's only while `n b_l <= b_g^max`),
+/// one parameter server, checkpointing before the timeout.
+pub fn search_space(request: &Request, max_functions: u32, step_mb: Option<u32>) -> Vec<Plan> {
+    let (workload, platform) = (request.workload, request.platform);
+    let stride = step_mb.map_or(1, |s| (s / platform.memory.step_mb).max(1) as usize);
+    let b_f = workload.reference_local_batch;
+    let mut out = Vec::new();
+    for memory in platform
+        .memory_grid_from(workload.min_memory_mb)
+        .step_by(stride)
+    {
+        if workload.rate_samples_per_s(memory) <= 0.0 {
+            continue;
+        }
+        for n in 1..=max_functions {
+            let rule = workload.default_local_batch(n);
+            let mut batches = [rule, (b_f / 2).max(1), b_f, b_f.saturating_mul(2)];
+            batches.sort_unstable();
+            for (i, &local_batch) in batches.iter().enumerate() {
+                let repeated = i > 0 && batches[i - 1] == local_batch;
+                let too_large = local_batch != rule
+                    && u64::from(n) * u64::from(local_batch) > u64::from(workload.max_global_batch);
+                if !repeated && !too_large {
+                    out.push(Plan {
+                        functions: n,
+                        memory_mb: memory,
+                        local_batch,
+                        parameter_servers: 1,
+                        checkpoint: true,
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The closed form's time and cost for `plan` (what most strategies report as their prediction).

@@ -105,56 +105,26 @@ impl Oracle {
         ((1.0 - self.quantile) * f64::from(self.replicas) + 1e-9).floor() as u32
     }
 
-    /// The candidate plans with their bounds, cheapest bound first.
+    /// The candidate plans ([`super::search_space`]) with their bounds, cheapest bound first.
     fn candidates(&self, request: &Request) -> Result<Vec<Candidate>> {
-        let (workload, platform) = (request.workload, request.platform);
-        let stride = self
-            .step_mb
-            .map_or(1, |s| (s / platform.memory.step_mb).max(1) as usize);
-        let b_f = workload.reference_local_batch;
         let must_meet = self.allowed_misses() < self.replicas;
         let mut out = Vec::new();
-        for memory in platform
-            .memory_grid_from(workload.min_memory_mb)
-            .step_by(stride)
-        {
-            if workload.rate_samples_per_s(memory) <= 0.0 {
-                continue;
-            }
-            for n in 1..=self.max_functions {
-                let rule = workload.default_local_batch(n);
-                let mut batches = vec![rule, (b_f / 2).max(1), b_f, b_f.saturating_mul(2)];
-                batches.sort_unstable();
-                batches.dedup();
-                for local_batch in batches {
-                    if local_batch != rule
-                        && u64::from(n) * u64::from(local_batch)
-                            > u64::from(workload.max_global_batch)
-                    {
-                        continue;
-                    }
-                    let plan = Plan {
-                        functions: n,
-                        memory_mb: memory,
-                        local_batch,
-                        parameter_servers: 1,
-                        checkpoint: true,
-                    };
-                    let bound =
-                        lower_bound(workload, platform, &plan, request.epochs, request.sim)?;
-                    let keep = 1.0 - self.slack;
-                    let candidate = Candidate {
-                        plan,
-                        completion_time_s: bound.completion_time_s * keep,
-                        cost_usd: bound.cost_usd * keep,
-                    };
-                    if self.exhaustive
-                        || !must_meet
-                        || candidate.completion_time_s <= request.deadline_s
-                    {
-                        out.push(candidate);
-                    }
-                }
+        for plan in super::search_space(request, self.max_functions, self.step_mb) {
+            let bound = lower_bound(
+                request.workload,
+                request.platform,
+                &plan,
+                request.epochs,
+                request.sim,
+            )?;
+            let keep = 1.0 - self.slack;
+            let candidate = Candidate {
+                plan,
+                completion_time_s: bound.completion_time_s * keep,
+                cost_usd: bound.cost_usd * keep,
+            };
+            if self.exhaustive || !must_meet || candidate.completion_time_s <= request.deadline_s {
+                out.push(candidate);
             }
         }
         out.sort_by(|a, b| {

@@ -48,6 +48,45 @@ pub struct Bound {
     pub cost_usd: f64,
 }
 
+/// One BSP iteration's communication when every worker pushes at once (s).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Communication {
+    /// Per-transfer latency (0 without network overheads).
+    pub latency_s: f64,
+    /// One push or pull without its latency: `max(d_m / B_f^max, n d_m / (p B_p))` (a worker's
+    /// NIC, and the PS NICs carrying all `n` workers' shares), with the network efficiency.
+    pub transfer_s: f64,
+    /// The PS's aggregation of the `n` pushed updates (0 when not modelled).
+    pub aggregation_s: f64,
+}
+
+/// The communication of one iteration of `plan` in the world `options`.
+pub fn communication(
+    workload: &Workload,
+    platform: &Platform,
+    plan: &Plan,
+    options: &SimOptions,
+) -> Communication {
+    let a = &options.assumptions;
+    let n = f64::from(plan.functions);
+    let links = topology(platform, plan, options);
+    let aggregation_rate = platform.parameter_server.aggregation_mb_per_s;
+    Communication {
+        latency_s: if a.network_overheads {
+            platform.network.latency_ms / 1e3
+        } else {
+            0.0
+        },
+        transfer_s: (workload.model_mb / links.function_mb_per_s)
+            .max(n * workload.model_mb / (f64::from(plan.parameter_servers) * links.ps_mb_per_s)),
+        aggregation_s: if a.aggregation && aggregation_rate > 0.0 {
+            n * workload.model_mb / f64::from(plan.parameter_servers) / aggregation_rate
+        } else {
+            0.0
+        },
+    }
+}
+
 /// Lower bounds on the time and cost of simulating `epochs` epochs of `workload` provisioned by
 /// `plan` on `platform` in the world `options`, valid for every seed.
 pub fn lower_bound(
@@ -102,22 +141,13 @@ pub fn lower_bound(
             cost_usd: cost_at(time_s, 0),
         });
     }
-    let latency_s = if a.network_overheads {
-        platform.network.latency_ms / 1e3
-    } else {
-        0.0
-    };
+    let Communication {
+        latency_s,
+        transfer_s,
+        aggregation_s,
+    } = communication(workload, platform, plan, options);
     let shard_mb = workload.dataset_mb / n;
     let load_s = latency_s + shard_mb / platform.s3_bandwidth_mb_per_s(plan.memory_mb);
-    let links = topology(platform, plan, options);
-    let transfer_s = (workload.model_mb / links.function_mb_per_s)
-        .max(n * workload.model_mb / (f64::from(plan.parameter_servers) * links.ps_mb_per_s));
-    let aggregation_rate = platform.parameter_server.aggregation_mb_per_s;
-    let aggregation_s = if a.aggregation && aggregation_rate > 0.0 {
-        n * workload.model_mb / f64::from(plan.parameter_servers) / aggregation_rate
-    } else {
-        0.0
-    };
     let rate = if a.batch_efficiency {
         workload.rate_at_batch(plan.memory_mb, plan.local_batch)
     } else {

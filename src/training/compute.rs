@@ -56,3 +56,23 @@ pub trait ComputeTimes: Send + Sync + fmt::Debug {
         Ok(())
     }
 }
+
+/// Every compute phase of every worker takes its nominal CPU work times one fixed factor: a
+/// deterministic world in which a job runs as if every draw of the variation model were `factor`
+/// (used by the chance-constrained strategy to time a plan at a quantile of its compute factor).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ConstantFactor(pub f64);
+
+impl ComputeTimes for ConstantFactor {
+    fn describe(&self) -> String {
+        format!("constant{{factor={}}}", self.0)
+    }
+
+    fn draw(&self, _worker: u32, _iteration: u64, _rng: &mut ChaCha8Rng) -> ComputeDraw {
+        ComputeDraw::Factor(self.0)
+    }
+
+    fn lower_bound(&self) -> ComputeDraw {
+        ComputeDraw::Factor(self.0)
+    }
+}
