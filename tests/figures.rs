@@ -229,6 +229,21 @@ fn quick_figures_hold_their_facts_and_redraw_identically() {
         ),
         ("n4", &["jitter", "functions", "error_percent"]),
         (
+            "n6",
+            &["q", "deadline_met_fraction", "cost_mean_usd", "strategy"],
+        ),
+        (
+            "n7",
+            &[
+                "jitter",
+                "deadline_s",
+                "strategy",
+                "deadline_met_low",
+                "deadline_met_high",
+                "cost_mean_usd",
+            ],
+        ),
+        (
             "n5",
             &["functions", "memory_mb", "time_mean_s", "cost_mean_usd"],
         ),
@@ -295,6 +310,39 @@ fn quick_figures_hold_their_facts_and_redraw_identically() {
     assert!(lambdadnn.iter().all(|&i| status[i] == "completed"));
     assert!(lambdadnn.iter().any(|&i| time[i] > 900.4));
     assert!(strategy.iter().any(|s| s == "siren"));
+
+    // N7: every plan `predictable{q=0.95}` finds meets q on the fresh replicas within their
+    // interval; without variation it meets its objective in every replica.
+    let (h, rows) = read_csv(&out.join("n7/data.csv"));
+    let (strategy, feasible, jitter) = (
+        column(&h, &rows, "strategy"),
+        column(&h, &rows, "feasible"),
+        column(&h, &rows, "jitter"),
+    );
+    let (met, high) = (
+        numbers(&h, &rows, "deadline_met_fraction"),
+        numbers(&h, &rows, "deadline_met_high"),
+    );
+    let ours: Vec<usize> = (0..rows.len())
+        .filter(|&i| strategy[i] == "predictable" && feasible[i] == "true")
+        .collect();
+    assert!(ours.len() >= 6, "{ours:?}");
+    assert!(ours.iter().all(|&i| high[i] >= 0.95), "{high:?}");
+    assert!(
+        ours.iter()
+            .filter(|&&i| jitter[i] == "none")
+            .all(|&i| met[i] == 1.0)
+    );
+    // N6: a higher q is met at least about as often (fresh seeds, 20 replicas in --quick).
+    let (h, rows) = read_csv(&out.join("n6/data.csv"));
+    let (strategy, q) = (column(&h, &rows, "strategy"), numbers(&h, &rows, "q"));
+    let met = numbers(&h, &rows, "deadline_met_fraction");
+    let asked: Vec<usize> = (0..rows.len())
+        .filter(|&i| strategy[i] == "predictable")
+        .collect();
+    assert_eq!(asked.len(), 7);
+    assert!(asked.windows(2).all(|w| q[w[1]] > q[w[0]]));
+    assert!(met[asked[6]] >= met[asked[0]], "{met:?}");
 
     // Fig. 10(b): λDNN needs no more functions for ResNet50 as the objective loosens, and its
     // plans meet 600-800 s (Fig. 11); Table 3's rows are the four strategies.

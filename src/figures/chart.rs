@@ -147,6 +147,7 @@ fn colour(name: &str) -> RGBColor {
         ("naive", RGBColor(230, 159, 0)),
         ("siren", RGBColor(0, 158, 115)),
         ("oracle", RGBColor(204, 121, 167)),
+        ("predictable", RGBColor(213, 94, 0)),
         ("random", RGBColor(120, 120, 120)),
         ("simulated", RGBColor(0, 114, 178)),
         ("closed form", RGBColor(213, 94, 0)),

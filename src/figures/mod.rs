@@ -15,6 +15,7 @@
 pub mod chart;
 pub mod new;
 pub mod paper;
+pub mod predictable;
 pub mod strategies;
 pub mod table;
 
@@ -169,6 +170,20 @@ pub const FIGURES: &[Figure] = &[
         description: "N5 (new): heat maps of MobileNet's training time and cost over functions x memory",
         compute: new::n5_compute,
         chart: new::n5_chart,
+    },
+    Figure {
+        name: "n6",
+        grid: "n6",
+        description: "N6 (new): the price of predictability: mean cost of predictable{q} against q (0.5 to 0.999) per workload, with what it and λDNN's point estimate achieve on fresh seeds",
+        compute: predictable::n6_compute,
+        chart: predictable::n6_chart,
+    },
+    Figure {
+        name: "n7",
+        grid: "n7",
+        description: "N7 (new): predictable{q=0.95} against oracle{q=0.95} and λDNN on 4 workloads x 5 objectives x 3 variation models, 1,000 fresh replicas each",
+        compute: predictable::n7_compute,
+        chart: predictable::n7_chart,
     },
 ];
 
