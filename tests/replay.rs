@@ -235,6 +235,67 @@ fn replay_output_is_byte_identical_for_any_thread_count() {
 }
 
 #[test]
+fn a_resumed_replay_is_byte_identical_and_refuses_other_inputs() {
+    let dir = scratch("replay-resume");
+    let replay_in = |out: &str, pool: u32, extra: &str| {
+        let cmd = format!(
+            "replay synthetic{{jobs=200,rate=0.05,seed=4}} --strategies lambdadnn naive predictable{{q=0.9}} --pool {pool} -q --format csv --out {} {extra}",
+            dir.join(out).display()
+        );
+        lambdasim(&words(&cmd))
+    };
+    let replay = |out: &str, extra: &str| replay_in(out, 300, extra);
+    let files = |out: &str| {
+        ["jobs.csv", "summary.csv", "pool.csv"]
+            .map(|f| std::fs::read(dir.join(out).join(f)).unwrap())
+    };
+    let whole = replay("whole", "");
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    // A replay stopped after its first two strategies: the third's part is missing.
+    let parts = dir.join("whole/.runs");
+    let resumed_parts = dir.join("resumed/.runs");
+    std::fs::create_dir_all(&resumed_parts).unwrap();
+    for k in 0..2 {
+        let name = format!("strategy-{k}.runs");
+        std::fs::copy(parts.join(&name), resumed_parts.join(&name)).unwrap();
+    }
+    let resumed = replay("resumed", "--resume");
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(files("whole"), files("resumed"));
+    assert_eq!(stdout(&whole), stdout(&resumed));
+    // Kept runs re-placed in another pool equal a fresh replay with that pool.
+    let fresh = replay_in("fresh", 120, "");
+    assert!(fresh.status.success(), "{}", stderr(&fresh));
+    let repooled = replay_in("resumed", 120, "--resume");
+    assert!(repooled.status.success(), "{}", stderr(&repooled));
+    assert_eq!(files("fresh"), files("resumed"));
+    // Another seed's replay into the same directory is refused, naming the part.
+    let other = replay("resumed", "--resume --seed 9");
+    assert_eq!(other.status.code(), Some(2), "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("strategy-0.runs:1") && stderr(&other).contains("another replay"),
+        "{}",
+        stderr(&other)
+    );
+    // A tampered part is refused with its line.
+    let part = resumed_parts.join("strategy-1.runs");
+    let text = std::fs::read_to_string(&part).unwrap();
+    std::fs::write(&part, text.replacen("completed", "timed_out", 1)).unwrap();
+    let tampered = replay("resumed", "--resume");
+    assert_eq!(tampered.status.code(), Some(2), "{}", stderr(&tampered));
+    assert!(
+        stderr(&tampered).contains("strategy-1.runs")
+            && stderr(&tampered).contains("does not match"),
+        "{}",
+        stderr(&tampered)
+    );
+    // Without --resume the parts are simply rewritten.
+    let again = replay("resumed", "");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(files("whole"), files("resumed"));
+}
+
+#[test]
 fn the_real_subset_with_every_strategy() {
     let Some(data) = common::shared_data_dir() else {
         return;

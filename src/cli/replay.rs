@@ -15,7 +15,9 @@ use crate::analytic::CostModel;
 use crate::arrivals::{self, BadRecords};
 use crate::atomic::write_atomically;
 use crate::cluster::replay::DEFAULT_POOL_FUNCTIONS;
-use crate::cluster::{DeadlineDistribution, Mapping, ReplayConfig, ReplayResult, run_replay};
+use crate::cluster::{
+    DeadlineDistribution, DirStore, Mapping, ReplayConfig, ReplayResult, run_replay_stored,
+};
 use crate::error::{Error, Result};
 use crate::evaluate::Parallelism;
 use crate::point::PointSpec;
@@ -69,6 +71,12 @@ pub struct ReplayArgs {
     /// Seed, CPU model and jitter of the simulated world.
     #[command(flatten)]
     pub world: WorldArgs,
+    /// Take each strategy's simulated runs from an earlier replay into the same directory (kept
+    /// in DIR/.runs/ as each strategy finishes) when its trace, options and world match, and
+    /// simulate only the rest; the output is byte-identical to an uninterrupted replay. `--pool`
+    /// may differ: the runs are re-placed in the new pool.
+    #[arg(long)]
+    pub resume: bool,
     /// Threads [default: all cores]; results are identical for any count.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -196,7 +204,8 @@ pub fn run<W: Write>(args: &ReplayArgs, out: &mut W) -> Result<()> {
     let reporter = Reporter::start(!args.quiet, "replay");
     let parallel = Parallelism::threads(args.threads)?.with_meter(reporter.meter());
     let arrivals = arrivals::load(source.as_mut(), args.limit)?;
-    let result = run_replay(&arrivals, &config, &parallel)?;
+    let mut store = DirStore::new(&dir.join(".runs"), args.resume);
+    let result = run_replay_stored(&arrivals, &config, &parallel, &mut store)?;
     reporter.finish();
     write_outputs(&dir, args, &config, &result, arrivals.jobs.len(), started)?;
     let rows: Vec<SummaryRow> = result
@@ -212,6 +221,14 @@ pub fn run<W: Write>(args: &ReplayArgs, out: &mut W) -> Result<()> {
         eprintln!(
             "note: SYNTHETIC arrivals ({}); not a measurement",
             result.source
+        );
+    }
+    if args.resume {
+        eprintln!(
+            "replay: resumed: {} of {} strategies' runs taken from {}",
+            store.loaded(),
+            config.strategies.len(),
+            dir.join(".runs").display()
         );
     }
     eprintln!(

@@ -16,12 +16,18 @@
 //! plan that meets the bucket's lower edge meets every `T_o` in the bucket. Siren thus trains one
 //! policy per class, not per job.
 //!
+//! A replay can be resumed ([`resume`]): each strategy's runs are kept once it has run.
+//!
 //! See [`replay::run_replay`] and the README's "Cluster replay".
 
 pub mod mapping;
 pub mod pool;
 pub mod replay;
+pub mod resume;
 
 pub use mapping::{DeadlineDistribution, JobMapper, JobSpec, Mapping};
 pub use pool::{Placement, PoolRequest, UtilisationSample, place_fifo, utilisation};
-pub use replay::{JobRecord, ReplayConfig, ReplayResult, StrategySummary, run_replay};
+pub use replay::{
+    JobRecord, ReplayConfig, ReplayResult, StrategySummary, run_replay, run_replay_stored,
+};
+pub use resume::{DirStore, JobRun, NoStore, RunStore};

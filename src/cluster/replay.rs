@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::mapping::{DeadlineDistribution, JobMapper, JobSpec, Mapping};
 use super::pool::{PoolRequest, UtilisationSample, place_fifo, utilisation};
+use super::resume::{JobRun, NoStore, RunStore, status_word};
 use crate::arrivals::{Arrivals, Skipped};
 use crate::error::{Error, Result};
 use crate::evaluate::{Evaluator, Parallelism, Run, RunStatus, Scenario, Subject, wilson_interval};
@@ -214,7 +215,7 @@ fn strategy_runs(
     config: &ReplayConfig,
     sim: &SimOptions,
     parallel: &Parallelism,
-) -> Result<Vec<(Run, f64)>> {
+) -> Result<Vec<Run>> {
     let base = parse_strategy("strategy", spec, &config.strategy_defaults)?;
     let inner = Parallelism::sequential();
     fn scenario<'a>(
@@ -244,7 +245,7 @@ fn strategy_runs(
             )?;
             let run = evaluator.run(i as u32, &inner)?;
             meter.advance(1);
-            Ok((run, job.deadline_s))
+            Ok(run)
         });
     }
     // Classes in order of first appearance; one strategy instance and one decision per class.
@@ -296,17 +297,8 @@ fn strategy_runs(
         let class = class_of[i as usize];
         let run = evaluators[class].run(i as u32, &inner)?;
         meter.advance(1);
-        Ok((run, representatives[class].1))
+        Ok(run)
     })
-}
-
-fn status_word(status: RunStatus) -> &'static str {
-    match status {
-        RunStatus::Completed => "completed",
-        RunStatus::TimedOut => "timed_out",
-        RunStatus::OutOfMemory => "out_of_memory",
-        RunStatus::Infeasible => "infeasible",
-    }
 }
 
 /// Replays `arrivals` under every strategy of `config`.
@@ -317,6 +309,17 @@ pub fn run_replay(
     arrivals: &Arrivals,
     config: &ReplayConfig,
     parallel: &Parallelism,
+) -> Result<ReplayResult> {
+    run_replay_stored(arrivals, config, parallel, &mut NoStore)
+}
+
+/// [`run_replay`], keeping each strategy's runs in `store` once it has run and taking them from
+/// there when `store` has them ([`super::resume`]): the result is the same either way.
+pub fn run_replay_stored(
+    arrivals: &Arrivals,
+    config: &ReplayConfig,
+    parallel: &Parallelism,
+    store: &mut dyn RunStore,
 ) -> Result<ReplayResult> {
     config.check()?;
     if arrivals.jobs.is_empty() {
@@ -353,16 +356,27 @@ pub fn run_replay(
     let _stage = parallel
         .meter()
         .begin("replay", "strategies", config.strategies.len() as u64);
-    for spec in &config.strategies {
-        let runs = strategy_runs(spec, &jobs, config, &sim, parallel)?;
+    for (index, spec) in config.strategies.iter().enumerate() {
+        let key = super::resume::key(config, &jobs, index, spec);
+        let runs = match store.load(index, &key, jobs.len())? {
+            Some(runs) => runs,
+            None => {
+                let runs: Vec<JobRun> = strategy_runs(spec, &jobs, config, &sim, parallel)?
+                    .iter()
+                    .map(JobRun::of)
+                    .collect();
+                store.store(index, &key, &runs)?;
+                runs
+            }
+        };
         let requests: Vec<PoolRequest> = runs
             .iter()
             .zip(&arrivals.jobs)
-            .map(|((run, _), arrival)| PoolRequest {
+            .map(|(run, arrival)| PoolRequest {
                 arrival_s: arrival.submit_time_s,
-                functions: match (run.status, run.provisioned) {
+                functions: match (run.status, run.functions) {
                     (RunStatus::Infeasible, _) | (_, None) => 0,
-                    (_, Some(p)) => p.functions.ceil() as u32,
+                    (_, Some(functions)) => functions.ceil() as u32,
                 },
                 duration_s: if run.time_s.is_finite() {
                     run.time_s
@@ -373,11 +387,11 @@ pub fn run_replay(
             .collect();
         let placements = place_fifo(&requests, config.pool_functions);
         let first = result.jobs.len();
-        for (i, (((run, _), placement), request)) in
+        for (i, ((run, placement), request)) in
             runs.iter().zip(&placements).zip(&requests).enumerate()
         {
             let (job, arrival) = (&jobs[i], &arrivals.jobs[i]);
-            let provisioned_mb = run.provisioned.map_or(0.0, |p| p.provisioned_mb);
+            let provisioned_mb = run.provisioned_mb.unwrap_or(0.0);
             let (status, reason) = match placement {
                 None => (
                     "rejected".to_string(),
@@ -411,8 +425,8 @@ pub fn run_replay(
                 gpus: arrival.gpus,
                 status,
                 functions: if ran { request.functions } else { 0 },
-                memory_mb: run.plan.map(|p| p.memory_mb).filter(|_| ran),
-                local_batch: run.plan.map(|p| p.local_batch).filter(|_| ran),
+                memory_mb: run.memory_mb.filter(|_| ran),
+                local_batch: run.local_batch.filter(|_| ran),
                 provisioned_mb: if ran { provisioned_mb } else { 0.0 },
                 queued_s,
                 start_s,
