@@ -152,7 +152,13 @@ fn run_case(case: &Case, dir: &Path) -> Result<(), String> {
                 }
                 std::fs::write(&path, text.replacen(from.as_str(), to, 1)).unwrap();
             }
-            Step::Write { name, content } => std::fs::write(dir.join(name), content).unwrap(),
+            Step::Write { name, content } => {
+                let path = dir.join(name);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).unwrap();
+                }
+                std::fs::write(path, content).unwrap();
+            }
             Step::Setup(args) => {
                 let args = expand(args, dir);
                 let out = Command::new(binary)

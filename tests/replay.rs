@@ -9,7 +9,7 @@ use common::{lambdasim, scratch, stderr, stdout, words};
 use std::sync::Arc;
 
 use lambdasim::arrivals::{self, BadRecords};
-use lambdasim::cluster::{DeadlineDistribution, Mapping, ReplayConfig, run_replay};
+use lambdasim::cluster::{DeadlineDistribution, Mapping, QueuePolicy, ReplayConfig, run_replay};
 use lambdasim::evaluate::Parallelism;
 use lambdasim::platform::Platform;
 
@@ -206,6 +206,30 @@ fn a_small_pool_queues_jobs_and_costs_deadlines() {
     for w in small.jobs.windows(2) {
         assert!(w[1].start_s >= w[0].start_s);
     }
+    // First-fit on the same small pool: the same training, within the pool, and jobs that fit
+    // overtake waiting ones (with mixed workloads some plans are smaller than others).
+    config.mapping = Mapping::Uniform;
+    let fifo = run_replay(&trace, &config, &parallel).unwrap();
+    config.queue = QueuePolicy::FirstFit;
+    let first_fit = run_replay(&trace, &config, &parallel).unwrap();
+    assert!(first_fit.summaries[0].pool_peak_functions <= 500);
+    let overtaken = first_fit
+        .jobs
+        .windows(2)
+        .filter(|w| w[1].start_s < w[0].start_s)
+        .count();
+    assert!(overtaken > 0);
+    for (a, b) in fifo.jobs.iter().zip(&first_fit.jobs) {
+        assert_eq!(a.training_time_s, b.training_time_s);
+        assert!(b.start_s >= b.arrival_s);
+    }
+    assert!(
+        first_fit.summaries[0].queued_mean_s < fifo.summaries[0].queued_mean_s,
+        "{} vs {}",
+        first_fit.summaries[0].queued_mean_s,
+        fifo.summaries[0].queued_mean_s
+    );
+    config.queue = QueuePolicy::Fifo;
     // A pool smaller than one job's plan rejects every job.
     config.pool_functions = 1;
     let tiny = run_replay(&trace, &config, &parallel).unwrap();

@@ -16,7 +16,8 @@ use crate::arrivals::{self, BadRecords};
 use crate::atomic::write_atomically;
 use crate::cluster::replay::DEFAULT_POOL_FUNCTIONS;
 use crate::cluster::{
-    DeadlineDistribution, DirStore, Mapping, ReplayConfig, ReplayResult, run_replay_stored,
+    DeadlineDistribution, DirStore, Mapping, QueuePolicy, ReplayConfig, ReplayResult,
+    run_replay_stored,
 };
 use crate::error::{Error, Result};
 use crate::evaluate::Parallelism;
@@ -50,6 +51,11 @@ pub struct ReplayArgs {
     /// Replay only the first K jobs in submission order.
     #[arg(long, value_name = "K")]
     pub limit: Option<usize>,
+    /// Queue policy of the pool: fifo (submission order; the head blocks the rest) or first-fit
+    /// (every waiting job that fits starts).
+    #[arg(long, value_name = "POLICY", default_value = "fifo",
+          value_parser = PossibleValuesParser::new(QueuePolicy::NAMES))]
+    pub queue: String,
     /// Objective bucket (s) within which expensive strategies (oracle, siren, predictable with
     /// `verify` or `replan`) share one decision,
     /// made for the bucket's lower edge.
@@ -118,6 +124,7 @@ struct Manifest<'a> {
     skipped: &'a arrivals::Skipped,
     strategies: &'a [String],
     pool_functions: u32,
+    queue: &'static str,
     mapping: String,
     deadline: String,
     bucket_s: f64,
@@ -168,6 +175,7 @@ pub fn run<W: Write>(args: &ReplayArgs, out: &mut W) -> Result<()> {
     let config = ReplayConfig {
         strategies: args.strategies.clone(),
         pool_functions: args.pool,
+        queue: args.queue.parse()?,
         mapping: Mapping::parse(&args.mapping)?,
         deadline: DeadlineDistribution::parse(&args.deadline)?,
         bucket_s: args.bucket,
@@ -276,6 +284,7 @@ fn write_outputs(
         skipped: &result.skipped,
         strategies: &config.strategies,
         pool_functions: config.pool_functions,
+        queue: config.queue.name(),
         mapping: config.mapping.spec(),
         deadline: config.deadline.spec(),
         bucket_s: config.bucket_s,

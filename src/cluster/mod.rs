@@ -26,7 +26,10 @@ pub mod replay;
 pub mod resume;
 
 pub use mapping::{DeadlineDistribution, JobMapper, JobSpec, Mapping};
-pub use pool::{Placement, PoolRequest, UtilisationSample, place_fifo, utilisation};
+pub use pool::{
+    Placement, PoolRequest, QueuePolicy, UtilisationSample, place, place_fifo, place_first_fit,
+    utilisation,
+};
 pub use replay::{
     JobRecord, ReplayConfig, ReplayResult, StrategySummary, run_replay, run_replay_stored,
 };

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::mapping::{DeadlineDistribution, JobMapper, JobSpec, Mapping};
-use super::pool::{PoolRequest, UtilisationSample, place_fifo, utilisation};
+use super::pool::{PoolRequest, QueuePolicy, UtilisationSample, place, utilisation};
 use super::resume::{JobRun, NoStore, RunStore, status_word};
 use crate::arrivals::{Arrivals, Skipped};
 use crate::error::{Error, Result};
@@ -26,6 +26,8 @@ pub struct ReplayConfig {
     pub strategies: Vec<String>,
     /// Total functions the pool can run at once.
     pub pool_functions: u32,
+    /// The order in which waiting jobs get functions.
+    pub queue: QueuePolicy,
     /// Trace jobs to workloads.
     pub mapping: Mapping,
     /// Objective times.
@@ -46,12 +48,13 @@ pub struct ReplayConfig {
 
 impl ReplayConfig {
     /// The paper's setup for `strategies` on `platform`: a pool of 50,000 functions, `T_o ~
-    /// U[600, 1200]` s, jobs mapped by GPU count, 60 s objective buckets, hourly utilisation, the
-    /// default world, seed 1.
+    /// U[600, 1200]` s, jobs mapped by GPU count, a FIFO queue, 60 s objective buckets, hourly
+    /// utilisation, the default world, seed 1.
     pub fn paper(strategies: Vec<String>, platform: Arc<Platform>) -> ReplayConfig {
         ReplayConfig {
             strategies,
             pool_functions: DEFAULT_POOL_FUNCTIONS,
+            queue: QueuePolicy::Fifo,
             mapping: Mapping::Gpus,
             deadline: DeadlineDistribution::default(),
             bucket_s: 60.0,
@@ -385,7 +388,7 @@ pub fn run_replay_stored(
                 },
             })
             .collect();
-        let placements = place_fifo(&requests, config.pool_functions);
+        let placements = place(&requests, config.pool_functions, config.queue);
         let first = result.jobs.len();
         for (i, ((run, placement), request)) in
             runs.iter().zip(&placements).zip(&requests).enumerate()
