@@ -277,6 +277,8 @@ const FLAG_PARAMETERS: &[&str] = &[
     "mapping",
     "bucket",
     "arrivals",
+    "keep_alive",
+    "queue",
 ];
 
 /// Seeds from 0 to 2^63 - 1: derived seeds are 63-bit too, so seeds in CSV and JSON output fit a

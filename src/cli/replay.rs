@@ -56,6 +56,10 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "POLICY", default_value = "fifo",
           value_parser = PossibleValuesParser::new(QueuePolicy::NAMES))]
     pub queue: String,
+    /// Keep each job's sandboxes warm this many seconds after it ends; a later job of the same
+    /// memory size that finds enough idle warm sandboxes starts warm (0: every job cold-starts).
+    #[arg(long, value_name = "S", default_value_t = 0.0)]
+    pub keep_alive: f64,
     /// Objective bucket (s) within which expensive strategies (oracle, siren, predictable with
     /// `verify` or `replan`) share one decision,
     /// made for the bucket's lower edge.
@@ -125,6 +129,7 @@ struct Manifest<'a> {
     strategies: &'a [String],
     pool_functions: u32,
     queue: &'static str,
+    keep_alive_s: f64,
     mapping: String,
     deadline: String,
     bucket_s: f64,
@@ -176,6 +181,7 @@ pub fn run<W: Write>(args: &ReplayArgs, out: &mut W) -> Result<()> {
         strategies: args.strategies.clone(),
         pool_functions: args.pool,
         queue: args.queue.parse()?,
+        keep_alive_s: args.keep_alive,
         mapping: Mapping::parse(&args.mapping)?,
         deadline: DeadlineDistribution::parse(&args.deadline)?,
         bucket_s: args.bucket,
@@ -285,6 +291,7 @@ fn write_outputs(
         strategies: &config.strategies,
         pool_functions: config.pool_functions,
         queue: config.queue.name(),
+        keep_alive_s: config.keep_alive_s,
         mapping: config.mapping.spec(),
         deadline: config.deadline.spec(),
         bucket_s: config.bucket_s,

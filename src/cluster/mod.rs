@@ -24,13 +24,14 @@ pub mod mapping;
 pub mod pool;
 pub mod replay;
 pub mod resume;
+mod runs;
 
 pub use mapping::{DeadlineDistribution, JobMapper, JobSpec, Mapping};
 pub use pool::{
-    Placement, PoolRequest, QueuePolicy, UtilisationSample, place, place_fifo, place_first_fit,
-    utilisation,
+    Placement, PoolRequest, QueuePolicy, UtilisationSample, WarmSandboxes, place, place_fifo,
+    place_first_fit, utilisation,
 };
 pub use replay::{
     JobRecord, ReplayConfig, ReplayResult, StrategySummary, run_replay, run_replay_stored,
 };
-pub use resume::{DirStore, JobRun, NoStore, RunStore};
+pub use resume::{DirStore, JobRun, NoStore, RunStore, WarmRun};

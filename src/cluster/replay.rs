@@ -1,19 +1,19 @@
 //! Running a replay: every strategy over the same trace jobs, then the pool.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::mapping::{DeadlineDistribution, JobMapper, JobSpec, Mapping};
-use super::pool::{PoolRequest, QueuePolicy, UtilisationSample, place, utilisation};
-use super::resume::{JobRun, NoStore, RunStore, status_word};
+use super::pool::{PoolRequest, QueuePolicy, UtilisationSample, WarmSandboxes, place, utilisation};
+use super::resume::{NoStore, RunStore, status_word};
+use super::runs::{strategy_runs, with_warm_starts};
 use crate::arrivals::{Arrivals, Skipped};
 use crate::error::{Error, Result};
-use crate::evaluate::{Evaluator, Parallelism, Run, RunStatus, Scenario, Subject, wilson_interval};
+use crate::evaluate::{Parallelism, RunStatus, wilson_interval};
 use crate::platform::Platform;
 use crate::stats::Stats;
-use crate::strategy::{Strategy, StrategyDefaults, parse_strategy};
+use crate::strategy::StrategyDefaults;
 use crate::training::SimOptions;
 
 /// The paper's pool: 50,000 functions.
@@ -28,6 +28,9 @@ pub struct ReplayConfig {
     pub pool_functions: u32,
     /// The order in which waiting jobs get functions.
     pub queue: QueuePolicy,
+    /// How long a job's sandboxes stay warm after it ends for a later job of the same memory size
+    /// to reuse (s; 0: every job cold-starts).
+    pub keep_alive_s: f64,
     /// Trace jobs to workloads.
     pub mapping: Mapping,
     /// Objective times.
@@ -55,6 +58,7 @@ impl ReplayConfig {
             strategies,
             pool_functions: DEFAULT_POOL_FUNCTIONS,
             queue: QueuePolicy::Fifo,
+            keep_alive_s: 0.0,
             mapping: Mapping::Gpus,
             deadline: DeadlineDistribution::default(),
             bucket_s: 60.0,
@@ -77,6 +81,12 @@ impl ReplayConfig {
             return Err(Error::invalid(
                 "bucket",
                 format!("must lie between 1 and 1e6 s, got {}", self.bucket_s),
+            ));
+        }
+        if !(self.keep_alive_s >= 0.0 && self.keep_alive_s <= 1e6) {
+            return Err(Error::invalid(
+                "keep_alive",
+                format!("must lie between 0 and 1e6 s, got {}", self.keep_alive_s),
             ));
         }
         if !(self.utilisation_interval_s >= 1.0 && self.utilisation_interval_s <= 1e9) {
@@ -123,6 +133,8 @@ pub struct JobRecord {
     pub local_batch: Option<u32>,
     /// Mean `n x memory` provisioned (MB).
     pub provisioned_mb: f64,
+    /// Every function started in a warm sandbox another job left (`--keep-alive`).
+    pub warm_start: bool,
     /// Wait for the pool (s).
     pub queued_s: f64,
     /// Start (s from the first submission).
@@ -164,6 +176,8 @@ pub struct StrategySummary {
     pub infeasible: u64,
     /// Jobs that needed more functions than the pool.
     pub rejected: u64,
+    /// Jobs whose functions all started warm (`--keep-alive`).
+    pub warm_starts: u64,
     /// Mean training time of completed jobs (s).
     pub training_time_mean_s: f64,
     /// 95th percentile of it (s).
@@ -205,103 +219,6 @@ pub struct ReplayResult {
     pub summaries: Vec<StrategySummary>,
     /// Pool use over time per strategy (strategy spec, sample).
     pub utilisation: Vec<(String, UtilisationSample)>,
-}
-
-/// The class of a job for strategies that share decisions: workload, epochs and the objective's
-/// bucket.
-type ClassKey = (String, u64, u64);
-
-/// The runs of every job under `strategy` (one [`Run`] each, index order).
-fn strategy_runs(
-    spec: &str,
-    jobs: &[JobSpec],
-    config: &ReplayConfig,
-    sim: &SimOptions,
-    parallel: &Parallelism,
-) -> Result<Vec<Run>> {
-    let base = parse_strategy("strategy", spec, &config.strategy_defaults)?;
-    let inner = Parallelism::sequential();
-    fn scenario<'a>(
-        job: &'a JobSpec,
-        platform: &'a Platform,
-        sim: &'a SimOptions,
-        deadline_s: f64,
-    ) -> Scenario<'a> {
-        Scenario {
-            workload: &job.workload,
-            platform,
-            epochs: job.epochs,
-            deadline_s: Some(deadline_s),
-            sim,
-        }
-    }
-    let platform = &*config.platform;
-    let meter = parallel.meter();
-    if !base.expensive() {
-        let _stage = meter.begin(format!("{spec}: jobs"), "jobs", jobs.len() as u64);
-        return parallel.map(0..jobs.len() as u64, |i| {
-            let job = &jobs[i as usize];
-            let evaluator = Evaluator::new(
-                scenario(job, platform, sim, job.deadline_s),
-                Subject::Strategy(&*base),
-                &inner,
-            )?;
-            let run = evaluator.run(i as u32, &inner)?;
-            meter.advance(1);
-            Ok(run)
-        });
-    }
-    // Classes in order of first appearance; one strategy instance and one decision per class.
-    let mut classes: HashMap<ClassKey, usize> = HashMap::new();
-    let mut representatives: Vec<(usize, f64)> = Vec::new();
-    let class_of: Vec<usize> = jobs
-        .iter()
-        .enumerate()
-        .map(|(i, job)| {
-            let bucket = (job.deadline_s / config.bucket_s).floor();
-            let key = (
-                job.workload.name.clone(),
-                job.epochs.to_bits(),
-                bucket as u64,
-            );
-            *classes.entry(key).or_insert_with(|| {
-                let floor = (bucket * config.bucket_s).max(1.0).min(job.deadline_s);
-                representatives.push((i, floor));
-                representatives.len() - 1
-            })
-        })
-        .collect();
-    let instances: Vec<Box<dyn Strategy>> = representatives
-        .iter()
-        .map(|_| parse_strategy("strategy", spec, &config.strategy_defaults))
-        .collect::<Result<_>>()?;
-    let evaluators: Vec<Evaluator> = {
-        let _stage = meter.begin(
-            format!("{spec}: decisions"),
-            "classes",
-            representatives.len() as u64,
-        );
-        representatives
-            .iter()
-            .zip(&instances)
-            .map(|(&(i, floor), instance)| {
-                let evaluator = Evaluator::new(
-                    scenario(&jobs[i], platform, sim, floor),
-                    Subject::Strategy(&**instance),
-                    parallel,
-                );
-                meter.advance(1);
-                evaluator
-            })
-            .collect::<Result<_>>()?
-    };
-    let _stage = meter.begin(format!("{spec}: jobs"), "jobs", jobs.len() as u64);
-    parallel.map(0..jobs.len() as u64, |i| {
-        let class = class_of[i as usize];
-        let run = evaluators[class].run(i as u32, &inner)?;
-        meter.advance(1);
-        Ok(run)
-    })
 }
 
 /// Replays `arrivals` under every strategy of `config`.
@@ -364,10 +281,8 @@ pub fn run_replay_stored(
         let runs = match store.load(index, &key, jobs.len())? {
             Some(runs) => runs,
             None => {
-                let runs: Vec<JobRun> = strategy_runs(spec, &jobs, config, &sim, parallel)?
-                    .iter()
-                    .map(JobRun::of)
-                    .collect();
+                let runs = strategy_runs(spec, &jobs, config, &sim, parallel)?;
+                let runs = with_warm_starts(spec, runs, &jobs, config, &sim, parallel)?;
                 store.store(index, &key, &runs)?;
                 runs
             }
@@ -386,15 +301,29 @@ pub fn run_replay_stored(
                 } else {
                     0.0
                 },
+                memory_mb: run.memory_mb.unwrap_or(0),
+                warm_duration_s: run.warm.map(|w| w.time_s).filter(|t| t.is_finite()),
             })
             .collect();
-        let placements = place(&requests, config.pool_functions, config.queue);
+        let mut sandboxes = WarmSandboxes::new(config.keep_alive_s);
+        let placements = place(
+            &requests,
+            config.pool_functions,
+            config.queue,
+            &mut sandboxes,
+        );
         let first = result.jobs.len();
         for (i, ((run, placement), request)) in
             runs.iter().zip(&placements).zip(&requests).enumerate()
         {
             let (job, arrival) = (&jobs[i], &arrivals.jobs[i]);
             let provisioned_mb = run.provisioned_mb.unwrap_or(0.0);
+            let warm = placement.is_some_and(|p| p.warm);
+            // A warm start runs the warm variant of the same plan and seed.
+            let (run_status, run_time_s, run_cost_usd) = match run.warm {
+                Some(w) if warm => (w.status, w.time_s, w.cost_usd),
+                _ => (run.status, run.time_s, run.cost_usd),
+            };
             let (status, reason) = match placement {
                 None => (
                     "rejected".to_string(),
@@ -404,18 +333,18 @@ pub fn run_replay_stored(
                     ),
                 ),
                 Some(_) => (
-                    status_word(run.status).to_string(),
+                    status_word(run_status).to_string(),
                     run.reason.clone().unwrap_or_default(),
                 ),
             };
-            let ran = placement.is_some() && run.status != RunStatus::Infeasible;
+            let ran = placement.is_some() && run_status != RunStatus::Infeasible;
             let (start_s, end_s) = placement.map_or((f64::NAN, f64::NAN), |p| (p.start_s, p.end_s));
             let queued_s = if ran {
                 start_s - arrival.submit_time_s
             } else {
                 f64::NAN
             };
-            let training_time_s = if ran { run.time_s } else { f64::NAN };
+            let training_time_s = if ran { run_time_s } else { f64::NAN };
             let response_time_s = queued_s + training_time_s;
             result.jobs.push(JobRecord {
                 strategy: spec.clone(),
@@ -431,15 +360,16 @@ pub fn run_replay_stored(
                 memory_mb: run.memory_mb.filter(|_| ran),
                 local_batch: run.local_batch.filter(|_| ran),
                 provisioned_mb: if ran { provisioned_mb } else { 0.0 },
+                warm_start: warm,
                 queued_s,
                 start_s,
                 end_s,
                 training_time_s,
                 response_time_s,
-                met: ran && run.status == RunStatus::Completed && response_time_s <= job.deadline_s,
-                cost_usd: if ran { run.cost_usd } else { 0.0 },
+                met: ran && run_status == RunStatus::Completed && response_time_s <= job.deadline_s,
+                cost_usd: if ran { run_cost_usd } else { 0.0 },
                 held_gb_s: if ran {
-                    provisioned_mb / 1024.0 * run.time_s
+                    provisioned_mb / 1024.0 * run_time_s
                 } else {
                     0.0
                 },
@@ -509,6 +439,7 @@ fn summarise(
         failed: count("timed_out") + count("out_of_memory"),
         infeasible: count("infeasible"),
         rejected: count("rejected"),
+        warm_starts: jobs.iter().filter(|j| j.warm_start).count() as u64,
         training_time_mean_s: training_mean,
         training_time_p95_s: training_p95,
         queued_mean_s: queued_mean,

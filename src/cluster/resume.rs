@@ -6,7 +6,8 @@
 //! replay is byte-identical to an uninterrupted one), a header naming the *key* of what produced
 //! it, and a trailer with the job count and the SHA-256 of everything before it. The key is a
 //! fingerprint of the strategy's spec and position, the jobs (workload, epochs, objective of each),
-//! the objective buckets, the seed, the platform, the simulated world and the strategies'
+//! whether warm-start variants are kept, the objective buckets, the seed, the platform, the
+//! simulated world and the strategies'
 //! defaults; the pool size and the arrival times are not in it, since runs do not depend on them:
 //! `--resume --pool N` re-places the same runs in another pool without simulating anything.
 //!
@@ -43,6 +44,20 @@ pub struct JobRun {
     pub cost_usd: f64,
     /// Why nothing ran.
     pub reason: Option<String>,
+    /// The same plan and seed with every function starting in a warm sandbox, when the replay
+    /// keeps sandboxes warm and the strategy runs one plan per job.
+    pub warm: Option<WarmRun>,
+}
+
+/// A job's run when its functions start warm.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WarmRun {
+    /// How it ended.
+    pub status: RunStatus,
+    /// Training time (s).
+    pub time_s: f64,
+    /// Cost (USD).
+    pub cost_usd: f64,
 }
 
 impl JobRun {
@@ -57,6 +72,7 @@ impl JobRun {
             time_s: run.time_s,
             cost_usd: run.cost_usd,
             reason: run.reason.clone(),
+            warm: None,
         }
     }
 
@@ -67,8 +83,16 @@ impl JobRun {
         let reason = self.reason.as_ref().map_or("-".into(), |r| {
             serde_json::to_string(r).unwrap_or_else(|_| "\"\"".into())
         });
+        let warm = self.warm.map_or("-\t-\t-".into(), |w| {
+            format!(
+                "{}\t{}\t{}",
+                status_word(w.status),
+                bits(w.time_s),
+                bits(w.cost_usd)
+            )
+        });
         format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{reason}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{warm}\t{reason}\n",
             status_word(self.status),
             float(self.functions),
             float(self.provisioned_mb),
@@ -80,7 +104,7 @@ impl JobRun {
     }
 
     fn parse(line: &str) -> Option<JobRun> {
-        let fields: Vec<&str> = line.splitn(8, '\t').collect();
+        let fields: Vec<&str> = line.splitn(11, '\t').collect();
         let [
             status,
             functions,
@@ -89,6 +113,9 @@ impl JobRun {
             batch,
             time,
             cost,
+            warm_status,
+            warm_time,
+            warm_cost,
             reason,
         ] = fields[..]
         else {
@@ -109,14 +136,25 @@ impl JobRun {
                 s.parse().ok().map(Some)
             }
         };
+        let status_of = |s: &str| match s {
+            "completed" => Some(RunStatus::Completed),
+            "timed_out" => Some(RunStatus::TimedOut),
+            "out_of_memory" => Some(RunStatus::OutOfMemory),
+            "infeasible" => Some(RunStatus::Infeasible),
+            _ => None,
+        };
+        let warm = if warm_status == "-" {
+            None
+        } else {
+            Some(WarmRun {
+                status: status_of(warm_status)?,
+                time_s: bits(warm_time)?,
+                cost_usd: bits(warm_cost)?,
+            })
+        };
         Some(JobRun {
-            status: match status {
-                "completed" => RunStatus::Completed,
-                "timed_out" => RunStatus::TimedOut,
-                "out_of_memory" => RunStatus::OutOfMemory,
-                "infeasible" => RunStatus::Infeasible,
-                _ => return None,
-            },
+            status: status_of(status)?,
+            warm,
             functions: float(functions)?,
             provisioned_mb: float(provisioned)?,
             memory_mb: int(memory)?,
@@ -145,7 +183,8 @@ pub fn status_word(status: RunStatus) -> &'static str {
 /// The key of strategy `index` (`spec`) over `jobs` under `config`: what its runs depend on.
 pub fn key(config: &ReplayConfig, jobs: &[JobSpec], index: usize, spec: &str) -> String {
     let mut text = format!(
-        "strategy {index} {spec}\nbucket {}\nseed {}\nplatform {:?}\nworld {:?} {:?} {:?} {}\ndefaults {:?}\n",
+        "strategy {index} {spec}\nwarm {}\nbucket {}\nseed {}\nplatform {:?}\nworld {:?} {:?} {:?} {}\ndefaults {:?}\n",
+        config.keep_alive_s > 0.0,
         config.bucket_s,
         config.seed,
         config.platform,
@@ -201,7 +240,7 @@ pub struct DirStore {
     loaded: usize,
 }
 
-const HEADER: &str = "# lambdasim replay runs v1 key=";
+const HEADER: &str = "# lambdasim replay runs v2 key=";
 
 impl DirStore {
     /// Parts in `dir` (created when the first is stored); `resume` loads existing ones.
@@ -237,11 +276,17 @@ impl RunStore for DirStore {
             location: format!("{}:{line}", path.display()),
             message,
         };
-        let found = text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix(HEADER))
-            .ok_or_else(|| bad(1, "not a lambdasim replay part".into()))?;
+        let first = text.lines().next().unwrap_or_default();
+        let found = first.strip_prefix(HEADER).ok_or_else(|| {
+            if first.starts_with("# lambdasim replay runs ") {
+                bad(
+                    1,
+                    format!("was written in another format (`{first}`, expected `{HEADER}...`); delete it or run without --resume"),
+                )
+            } else {
+                bad(1, "not a lambdasim replay part".into())
+            }
+        })?;
         if found != key {
             return Err(bad(
                 1,
@@ -317,6 +362,11 @@ mod tests {
                 time_s: 0.1 + 0.2,
                 cost_usd: 1e-300,
                 reason: None,
+                warm: Some(WarmRun {
+                    status: RunStatus::Completed,
+                    time_s: 0.1 + 0.1,
+                    cost_usd: 0.3,
+                }),
             },
             JobRun {
                 status: RunStatus::Infeasible,
@@ -327,6 +377,7 @@ mod tests {
                 time_s: f64::NAN,
                 cost_usd: 0.0,
                 reason: Some("no plan\twith a tab, \"quotes\" and\nnewline".into()),
+                warm: None,
             },
         ] {
             let line = run.line();
@@ -334,6 +385,7 @@ mod tests {
             let back = JobRun::parse(line.trim_end_matches('\n')).unwrap();
             assert_eq!(back.time_s.to_bits(), run.time_s.to_bits());
             assert_eq!(back.reason, run.reason);
+            assert_eq!(back.warm, run.warm);
             assert_eq!(back.line(), line);
         }
         assert!(JobRun::parse("completed\t-").is_none());

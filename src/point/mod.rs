@@ -88,7 +88,7 @@ pub struct PointSpec {
     pub checkpoint_margin: Option<f64>,
     /// CPU model (default `cfs`).
     pub cpu: Option<CpuMode>,
-    /// Compute-time variation spec (default: [`Jitter::default`]).
+    /// Compute-time variation spec (default: the calibrated `lambda` model, [`crate::training::Jitter::default`]).
     pub jitter: Option<String>,
     /// Network implementation (default `fast`).
     pub network: Option<NetworkModel>,
