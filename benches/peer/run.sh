@@ -12,7 +12,9 @@
 #    (they agree within sampling error).
 #
 # Python and SimPy are installed here, in a virtual environment (target/peer-venv; override with
-# PEER_VENV); python3 with its venv module must exist (Debian: python3-venv).
+# PEER_VENV); on Debian without python3's venv module the script installs python3-venv when run as
+# root. LAMBDASIM=path uses that binary instead of building the release one (CI uses its debug build
+# for the equivalence check; its speed figures then mean nothing).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,13 +23,23 @@ replicas=${REPLICAS:-20000}
 peer_replicas=${PEER_REPLICAS:-50}
 
 if [ ! -x "$venv/bin/python" ]; then
-    python3 -m venv "$venv"
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+        rm -rf "$venv"
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        fi
+        python3 -m venv "$venv"
+    fi
 fi
 "$venv/bin/python" -c 'import simpy' 2>/dev/null || "$venv/bin/pip" install --quiet 'simpy==4.1.2'
 python=$venv/bin/python
 
-(cd "$root" && cargo build --release --quiet)
-lambdasim=$root/target/release/lambdasim
+if [ -n "${LAMBDASIM:-}" ]; then
+    lambdasim=$(cd "$(dirname "$LAMBDASIM")" && pwd)/$(basename "$LAMBDASIM")
+else
+    (cd "$root" && cargo build --release --quiet)
+    lambdasim=$root/target/release/lambdasim
+fi
 
 json_field() { "$python" -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
 now() { "$python" -c 'import time; print(time.perf_counter())'; }
