@@ -26,6 +26,30 @@ fn strategy(spec: &str) -> Box<dyn Strategy> {
     parse_strategy("strategy", spec, &StrategyDefaults::default()).unwrap()
 }
 
+/// Calls `f` with the request for `(workload, platform)` at `deadline_s` and `epochs` in the
+/// Lambda world, seed 1.
+fn with_request(
+    (workload, platform): (&str, &str),
+    deadline_s: f64,
+    epochs: f64,
+    f: impl FnOnce(&lambdasim::strategy::Request),
+) {
+    let (w, p) = (
+        Workload::load(workload).unwrap(),
+        Platform::load(platform).unwrap(),
+    );
+    let sim = world("lambda", 1);
+    let parallel = Parallelism::sequential();
+    let scenario = Scenario {
+        workload: &w,
+        platform: &p,
+        epochs,
+        deadline_s: Some(deadline_s),
+        sim: &sim,
+    };
+    f(&scenario.request(1, &parallel).unwrap());
+}
+
 /// Decides with seed 1 and evaluates the plan on `replicas` replicas of an unrelated seed.
 fn fresh_summary(
     workload: &str,
@@ -153,6 +177,23 @@ fn a_higher_q_never_buys_a_cheaper_plan() {
 }
 
 #[test]
+fn a_fine_memory_grid_finds_the_boundary_plan() {
+    // aws-2024 offers memory in 1 MB steps: hundreds of cheap plans just below the feasible memory
+    // pass the analytic screen; the per-family correction skips them, and the plan found costs no
+    // more than the one on a 64 MB grid.
+    with_request(("resnet50", "aws-2024"), 450.0, 1.0, |request| {
+        let decide = |spec: &str| match strategy(spec).provision(request).unwrap() {
+            Decision::Feasible(p) => p,
+            Decision::Infeasible(reason) => panic!("{spec}: {reason}"),
+        };
+        let fine = decide("predictable{q=0.95}");
+        let coarse = decide("predictable{q=0.95,step=64}");
+        assert_eq!(coarse.plan.memory_mb % 64, 0);
+        assert!(fine.predicted_cost_usd <= coarse.predicted_cost_usd * 1.001);
+    });
+}
+
+#[test]
 fn verification_accepts_only_plans_with_a_lower_bound_of_q() {
     // With verify, the chosen plan's own verification replicas gave a lower bound >= q: on fresh
     // seeds it meets the objective at least about that often.
@@ -211,27 +252,15 @@ fn replanning_at_relaunch_changes_plans_and_meets_the_objective() {
     assert!(s.time_s.mean.is_finite() && single.time_s.mean.is_finite());
     // One run directly: the relaunch re-plans, so the run has two plans, the first the one
     // `provision` makes.
-    let (w, p) = (
-        Workload::load("mobilenet").unwrap(),
-        Platform::load("aws-2020").unwrap(),
-    );
-    let sim = world("lambda", 1);
-    let parallel = Parallelism::sequential();
-    let scenario = Scenario {
-        workload: &w,
-        platform: &p,
-        epochs: 6.0,
-        deadline_s: Some(1200.0),
-        sim: &sim,
-    };
-    let request = scenario.request(1, &parallel).unwrap();
-    let replanning = strategy("predictable{q=0.9,replan=true}");
-    let run = replanning.run_adaptive(&request, 7).unwrap();
-    assert_eq!(run.plans.len(), 2, "{:?}", run.plans);
-    let Decision::Feasible(first) = replanning.provision(&request).unwrap() else {
-        panic!("no first plan");
-    };
-    assert_eq!(run.plans[0], first.plan);
+    with_request(("mobilenet", "aws-2020"), 1200.0, 6.0, |request| {
+        let replanning = strategy("predictable{q=0.9,replan=true}");
+        let run = replanning.run_adaptive(request, 7).unwrap();
+        assert_eq!(run.plans.len(), 2, "{:?}", run.plans);
+        let Decision::Feasible(first) = replanning.provision(request).unwrap() else {
+            panic!("no first plan");
+        };
+        assert_eq!(run.plans[0], first.plan);
+    });
     // Runs are reproducible.
     let again = replanned();
     assert_eq!(s, again);

@@ -15,7 +15,10 @@
 //!    rest ordered by expected cost.
 //! 3. **Decision by simulation** ([`timing::simulate_at`]): in that order, each plan is simulated
 //!    once in the deterministic world where every compute draw equals the quantile `F_q`; the first
-//!    that completes by `T_o` is the answer (at most `checks` plans are tried). Since the simulated
+//!    that completes by `T_o` is the answer (at most `checks` plans are simulated; a plan whose
+//!    analytic time, scaled by the smallest simulated-to-analytic ratio seen so far among plans
+//!    with its `n`, local batch and vCPU count, exceeds `T_o` by more than 2% is passed over
+//!    without one). Since the simulated
 //!    time grows with the factor, `T <= T_o` at `F_q` means `P(T <= T_o) >= P(F <= F_q) = q` up to
 //!    the approximations of step 1 (which [`distribution`] states, with when they are
 //!    conservative).
@@ -35,7 +38,7 @@
 //! The objective is the expected reported cost (functions, requests and PS VMs), as the oracle's
 //! is; `predicted_time_s` and `predicted_cost_usd` are the simulated run at `E[F]`.
 //! Parameters: `q` (in (0, 1); default 0.95), `max_functions` (default 32), `step` (MB; default
-//! the platform's), `checks` (default 32), `verify` (replicas; default 0), `replan` (default
+//! the platform's), `checks` (default 256), `verify` (replicas; default 0), `replan` (default
 //! false).
 
 pub mod distribution;
@@ -57,6 +60,10 @@ use crate::training::{CostBreakdown, SimOptions, Status, TimeBreakdown, Training
 /// (the analytic timing leaves out CFS quantisation and partial iterations before checkpoints,
 /// which the simulation adds; on the shipped workloads it is within 5% of it).
 pub const SCREEN: f64 = 0.10;
+
+/// How far a plan's analytic time, corrected by its family's simulated-to-analytic ratio, may
+/// exceed `T_o` and still be simulated (the ratio varies a little with memory under CFS).
+const RATIO_MARGIN: f64 = 0.02;
 
 /// Seed-derivation index of the deterministic simulations that decide (far above any replica
 /// index, so no evaluation replica shares their seeds).
@@ -89,7 +96,7 @@ impl Default for Predictable {
             quantile: 0.95,
             max_functions: 32,
             step_mb: None,
-            checks: 32,
+            checks: 256,
             verify: 0,
             replan: false,
         }
@@ -103,6 +110,8 @@ struct Ranked {
     factor_q: f64,
     /// `E[F]`.
     factor_mean: f64,
+    /// Analytic training time at `F_q` (s).
+    time_q_s: f64,
     /// Expected cost (USD).
     cost_usd: f64,
 }
@@ -142,7 +151,8 @@ impl Predictable {
             let timing = Timing::of(request, &plan);
             let factor = model.effective(plan.functions, timing.iterations);
             let factor_q = factor.quantile(self.quantile);
-            if timing.time_s(factor_q) > limit_s {
+            let time_q_s = timing.time_s(factor_q);
+            if time_q_s > limit_s {
                 continue;
             }
             let mean_s = timing.time_s(factor.mean);
@@ -150,6 +160,7 @@ impl Predictable {
                 plan,
                 factor_q,
                 factor_mean: factor.mean,
+                time_q_s,
                 cost_usd: timing.cost_usd(request.platform, &plan, mean_s),
             });
         }
@@ -202,9 +213,33 @@ impl Predictable {
         let ranked = self.ranked(request)?;
         let seed = derive_seed(request.seed, DECIDE);
         let mut simulated = 0u32;
-        for candidate in ranked.iter().take(self.checks as usize) {
+        // Per (functions, local batch, vCPUs exposed), the smallest ratio of simulated to analytic
+        // time seen so far: a plan of that family whose analytic time times it exceeds T_o by more
+        // than RATIO_MARGIN would fail its simulation too (on a fine memory grid, hundreds of cheap
+        // plans of one family just below the feasible memory pass the 10% screen).
+        let mut ratios: std::collections::HashMap<(u32, u32, u32), f64> = Default::default();
+        for candidate in &ranked {
+            if simulated >= self.checks {
+                break;
+            }
+            let family = (
+                candidate.plan.functions,
+                candidate.plan.local_batch,
+                request.platform.exposed_vcpus(candidate.plan.memory_mb),
+            );
+            if ratios
+                .get(&family)
+                .is_some_and(|r| candidate.time_q_s * r > request.deadline_s * (1.0 + RATIO_MARGIN))
+            {
+                continue;
+            }
             simulated += 1;
             let at_quantile = simulate_at(request, &candidate.plan, candidate.factor_q, seed)?;
+            if at_quantile.status == Status::Completed {
+                let seen = at_quantile.time_s / candidate.time_q_s;
+                let ratio = ratios.entry(family).or_insert(seen);
+                *ratio = ratio.min(seen);
+            }
             if at_quantile.status != Status::Completed || at_quantile.time_s > request.deadline_s {
                 continue;
             }
