@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::evaluate::{Evaluator, Parallelism, Run, RunStatus, Scenario, Subject};
 use crate::platform::Platform;
 use crate::strategy::{Strategy, parse_strategy};
-use crate::training::{SimOptions, simulate};
+use crate::training::SimOptions;
 use crate::workload::Workload;
 
 /// The class of a job for strategies that share decisions: workload, epochs and the objective's
@@ -147,17 +147,15 @@ pub(super) fn with_warm_starts(
         let result = match (run.status, run.plan) {
             (RunStatus::Infeasible, _) | (_, None) => None,
             (_, Some(plan)) => {
-                let options = SimOptions {
-                    seed: run.seed,
-                    ..sim.clone()
+                // The same run (plan and seed) in the warm world, through the evaluation layer.
+                let warm_world = Scenario {
+                    workload: &workloads[&job.workload.name],
+                    platform: &platform,
+                    epochs: job.epochs,
+                    deadline_s: Some(job.deadline_s),
+                    sim,
                 };
-                let outcome = simulate(
-                    &workloads[&job.workload.name],
-                    &platform,
-                    &plan,
-                    job.epochs,
-                    &options,
-                )?;
+                let outcome = warm_world.simulate(&plan, run.seed)?;
                 Some(WarmRun {
                     status: outcome.status.into(),
                     time_s: outcome.time_s,

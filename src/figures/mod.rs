@@ -13,6 +13,7 @@
 //! figures) and add one entry to [`FIGURES`].
 
 pub mod chart;
+mod common;
 pub mod new;
 pub mod paper;
 pub mod predictable;

@@ -2,6 +2,7 @@
 
 use super::Context;
 use super::chart::{Chart, Legend, Mark, Panel, Point, Series};
+use super::common::{WORLDS, panel, world};
 use super::table::Table;
 use crate::analytic::{CostModel, predict};
 use crate::error::Result;
@@ -10,19 +11,7 @@ use crate::plan::Plan;
 use crate::platform::Platform;
 use crate::strategy::compare::{CompareConfig, compare};
 use crate::strategy::{StrategyDefaults, parse_strategy};
-use crate::training::{Jitter, SimOptions};
 use crate::workload::Workload;
-
-const WORLDS: [&str; 3] = ["none", "lambda", "pai"];
-
-fn world(ctx: &Context, jitter: &str) -> Result<SimOptions> {
-    let mut sim = SimOptions {
-        seed: ctx.seed,
-        ..SimOptions::default()
-    };
-    sim.assumptions.jitter = Jitter::parse("jitter", jitter)?;
-    Ok(sim)
-}
 
 /// N2: the share of objectives met by naive, λDNN and the oracle under each variation model
 /// (none, lambda, pai): ResNet50 1 epoch at T_o 700 s and MobileNet 6 epochs at 1200 s.
@@ -413,25 +402,17 @@ pub fn n3_chart(t: &Table) -> Result<Chart> {
             })
             .collect())
     };
-    let panel = |title: &str, y: &str, series: Vec<Series>| Panel {
-        title: title.into(),
-        x_label: "objective T_o (s)".into(),
-        y_label: y.into(),
-        series,
-        y_from_zero: true,
-        reference: None,
-        legend: Legend::UpperRight,
-        categories: None,
-        heat: None,
-    };
+    let x = "objective T_o (s)";
     Ok(Chart::row(vec![
         panel(
             "(a) ResNet50, 1 epoch: λDNN's cheapest plan",
+            x,
             "cost per job (USD)",
             by_platform("cost_mean_usd")?,
         ),
         panel(
             "(b) Its resources",
+            x,
             "n x memory (MB)",
             by_platform("provisioned_mb")?,
         ),

@@ -7,14 +7,14 @@
 
 use super::Context;
 use super::chart::{Chart, Legend, Mark, Panel, Point, Series};
-use super::paper::{panel, rows_where, series};
+use super::common::{WORLDS, panel, rows_where, series, world};
 use super::table::{Cell, Table};
 use crate::error::Result;
 use crate::evaluate::{Scenario, Subject, Summary, evaluate};
 use crate::platform::Platform;
 use crate::rng::derive_seed;
 use crate::strategy::{Decision, Strategy, StrategyDefaults, parse_strategy};
-use crate::training::{Jitter, SimOptions};
+use crate::training::SimOptions;
 use crate::workload::Workload;
 
 /// Seed-derivation index of the evaluation replicas' base seed.
@@ -29,9 +29,6 @@ pub const GRID: [(&str, [f64; 5]); 4] = [
     ("resnet50", [350.0, 400.0, 450.0, 500.0, 600.0]),
 ];
 
-/// The variation models of the grid.
-pub const WORLDS: [&str; 3] = ["none", "lambda", "pai"];
-
 /// The plan `strategy` decides for `workload` at `deadline_s` in the world with `jitter` (seed
 /// `ctx.seed`), evaluated on `replicas` replicas of a fresh seed; `None` if it found no plan.
 pub fn decide_and_evaluate(
@@ -42,11 +39,7 @@ pub fn decide_and_evaluate(
     deadline_s: f64,
     replicas: u32,
 ) -> Result<Option<Summary>> {
-    let mut sim = SimOptions {
-        seed: ctx.seed,
-        ..SimOptions::default()
-    };
-    sim.assumptions.jitter = Jitter::parse("jitter", jitter)?;
+    let sim = world(ctx, jitter)?;
     let scenario = Scenario {
         workload,
         platform,

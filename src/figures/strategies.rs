@@ -4,24 +4,21 @@
 
 use super::Context;
 use super::chart::{Chart, Legend, Mark, Panel, Point, Series};
-use super::paper::{load, panel, rows_where, series};
+use super::common::{default_world, load, panel, rows_where, series};
 use super::table::Table;
 use crate::analytic::{CostModel, predict};
 use crate::error::{Error, Result};
 use crate::evaluate::Scenario;
 use crate::platform::Platform;
 use crate::strategy::{Decision, StrategyDefaults, parse_strategy};
-use crate::training::{SimOptions, TimelineRecorder, simulate_observed};
+use crate::training::{TimelineRecorder, simulate_observed};
 // ---- Fig. 12 ------------------------------------------------------------------------------
 
 /// Fig. 12: training rate over time of MobileNet, 6 epochs, T_o 1200 s, under λDNN (which
 /// checkpoints before the 900 s timeout) and naive (which does not, and is killed at it).
 pub fn fig12_compute(ctx: &Context) -> Result<Table> {
     let (w, p) = load("mobilenet")?;
-    let sim = SimOptions {
-        seed: ctx.seed,
-        ..SimOptions::default()
-    };
+    let sim = default_world(ctx);
     let scenario = Scenario {
         workload: &w,
         platform: &p,
@@ -351,10 +348,7 @@ fn strategy_grid(
         .iter()
         .map(|s| parse_strategy("strategy", s, &defaults))
         .collect::<Result<Vec<_>>>()?;
-    let sim = SimOptions {
-        seed: ctx.seed,
-        ..SimOptions::default()
-    };
+    let sim = default_world(ctx);
     for &(panel_name, workload, epochs, deadlines) in panels {
         let (w, p) = load(workload)?;
         let config = CompareConfig {

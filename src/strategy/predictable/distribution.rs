@@ -153,7 +153,12 @@ impl FactorModel {
 
     /// The law of `F` for `n` workers over `iterations` iterations.
     pub fn effective(&self, n: u32, iterations: u64) -> Effective {
-        let (mean_max, sd_max) = self.maximum(n);
+        self.effective_of(self.maximum(n), iterations)
+    }
+
+    /// The law of `F` over `iterations` iterations given `(E[M], sd(M))` of the maximum (a caller
+    /// ranking many plans looks each `n`'s maximum up once).
+    pub fn effective_of(&self, (mean_max, sd_max): (f64, f64), iterations: u64) -> Effective {
         let tau2 = (sd_max / mean_max).powi(2) / iterations.max(1) as f64;
         let job_var = self.job_log_sd * self.job_log_sd;
         Effective {

@@ -147,9 +147,11 @@ impl Predictable {
         let model = FactorModel::of(request.sim.compute_times())?;
         let limit_s = request.deadline_s * (1.0 + SCREEN);
         let mut out = Vec::new();
+        // The maximum's moments by `n`, looked up once rather than per plan.
+        let maxima: Vec<(f64, f64)> = (1..=self.max_functions).map(|n| model.maximum(n)).collect();
         for plan in search_space(request, self.max_functions, self.step_mb) {
             let timing = Timing::of(request, &plan);
-            let factor = model.effective(plan.functions, timing.iterations);
+            let factor = model.effective_of(maxima[plan.functions as usize - 1], timing.iterations);
             let factor_q = factor.quantile(self.quantile);
             let time_q_s = timing.time_s(factor_q);
             if time_q_s > limit_s {
