@@ -49,7 +49,13 @@ impl SimTime {
 
     /// This time in seconds (correctly rounded; exact nanoseconds for times below 2^53 ns).
     pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 / NANOS_PER_SEC as f64
+        // Through `i64` below 2^63: the same value, and a single instruction on x86-64 where an
+        // unsigned conversion takes several.
+        let nanos = match i64::try_from(self.0) {
+            Ok(signed) => signed as f64,
+            Err(_) => self.0 as f64,
+        };
+        nanos / NANOS_PER_SEC as f64
     }
 
     /// The integer number of nanoseconds.
@@ -89,13 +95,14 @@ fn secs_to_nanos(seconds: f64, rounding: Rounding) -> u64 {
         // 2^52 and above: already a whole number.
         return nanos as u64;
     }
-    let whole = nanos as u64;
+    // Through `i64`: the same values below 2^52, and cheaper conversions than unsigned ones.
+    let whole = nanos as i64;
     let fraction = nanos - whole as f64; // exact below 2^52
     let up = match rounding {
         Rounding::Nearest => fraction >= 0.5,
         Rounding::Up => fraction > 0.0,
     };
-    whole + u64::from(up)
+    whole as u64 + u64::from(up)
 }
 
 impl fmt::Display for SimTime {
@@ -304,6 +311,16 @@ mod tests {
         assert_eq!(SimTime::from_secs_f64(1e300), SimTime::MAX);
         assert_eq!(SimTime(2_500_000_000).as_secs_f64(), 2.5);
         assert_eq!(SimTime(1_000_000_007).to_string(), "1.000000007 s");
+        // Above i64::MAX the conversion takes the unsigned route; the values are the same.
+        for nanos in [
+            u64::MAX,
+            1 << 63,
+            (1 << 63) - 1,
+            (1 << 53) + 1,
+            123_456_789_012,
+        ] {
+            assert_eq!(SimTime(nanos).as_secs_f64(), nanos as f64 / 1e9, "{nanos}");
+        }
     }
 
     #[test]

@@ -80,6 +80,15 @@ pub trait TransferNetwork {
     /// Advances `direction` to `now_s` and appends the workers whose transfers have finished by
     /// then to `done`, in ascending worker order.
     fn finish_until(&mut self, now_s: f64, direction: Direction, done: &mut Vec<usize>);
+
+    /// The one [`SharedLink`] that stands for every transfer in `direction`, and the number of
+    /// flows a transfer is split into (its size on the link is `size / flows`), when the model is
+    /// a single shared link, as on the fast path. The training job then runs an iteration's
+    /// pushes in one loop over the link instead of one event each; `None` (the default) keeps it
+    /// on the event path.
+    fn shared_link(&mut self, _direction: Direction) -> Option<(&mut SharedLink, f64)> {
+        None
+    }
 }
 
 /// Selects a network implementation at run time.

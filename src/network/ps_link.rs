@@ -10,10 +10,8 @@
 //! (binary search, O(N) move). `V` restarts at zero whenever the link goes idle, which keeps
 //! values small and rounding negligible.
 
-use std::cmp::Ordering;
-use std::collections::VecDeque;
-
 use super::{Direction, Topology, TransferNetwork, finished};
+use std::cmp::Ordering;
 
 /// An active flow on a [`SharedLink`]: finishes when the virtual clock reaches `finish_mb`.
 #[derive(Clone, Copy, Debug)]
@@ -57,7 +55,12 @@ pub struct SharedLink {
     flow_cap_mb_per_s: f64,
     served_mb: f64,
     last_s: f64,
-    flows: VecDeque<Pending>,
+    /// Active flows are `flows[head..]`, sorted; finished ones are dropped from the front by
+    /// moving `head`, and the vector is emptied whenever the link goes idle (or compacted once
+    /// half of it is finished): a queue cheaper than a ring buffer for this pattern, appends at
+    /// the back and removals at the front.
+    flows: Vec<Pending>,
+    head: usize,
     /// Active flows `N` (entries may stand for several).
     active: usize,
     /// `min(cap, capacity / N)` and its reciprocal, refreshed lazily after flows come and go
@@ -77,7 +80,8 @@ impl SharedLink {
             flow_cap_mb_per_s,
             served_mb: 0.0,
             last_s: 0.0,
-            flows: VecDeque::new(),
+            flows: Vec::new(),
+            head: 0,
             active: 0,
             rate_mb_per_s: flow_cap_mb_per_s.min(capacity_mb_per_s),
             seconds_per_mb: 1.0 / flow_cap_mb_per_s.min(capacity_mb_per_s),
@@ -86,6 +90,7 @@ impl SharedLink {
         }
     }
 
+    #[inline]
     fn refresh_rate(&mut self) {
         if self.rate_stale {
             let n = self.active.max(1);
@@ -110,8 +115,9 @@ impl SharedLink {
         self.rate_mb_per_s
     }
 
+    #[inline]
     fn advance(&mut self, now_s: f64) {
-        if self.flows.is_empty() {
+        if self.head == self.flows.len() {
             self.served_mb = 0.0;
         } else if now_s > self.last_s {
             self.refresh_rate();
@@ -121,11 +127,13 @@ impl SharedLink {
     }
 
     /// Starts flow `id` of `size_mb` at `now_s`.
+    #[inline]
     pub fn add(&mut self, now_s: f64, id: usize, size_mb: f64) {
         self.add_group(now_s, id, 1, size_mb);
     }
 
     /// Starts `count` flows `first_id..first_id + count` of `size_mb` each at `now_s`, in O(1).
+    #[inline]
     pub fn add_group(&mut self, now_s: f64, first_id: usize, count: usize, size_mb: f64) {
         if count == 0 {
             return;
@@ -137,10 +145,10 @@ impl SharedLink {
             id: first_id,
             count,
         };
-        if self.flows.back().is_none_or(|last| *last <= flow) {
-            self.flows.push_back(flow);
+        if self.flows.last().is_none_or(|last| *last <= flow) {
+            self.flows.push(flow);
         } else {
-            let at = self.flows.partition_point(|f| *f <= flow);
+            let at = self.head + self.flows[self.head..].partition_point(|f| *f <= flow);
             self.flows.insert(at, flow);
         }
         self.active += count;
@@ -148,29 +156,41 @@ impl SharedLink {
     }
 
     /// When the next flow finishes if nothing else starts (s).
+    #[inline]
     pub fn next_completion_s(&mut self) -> Option<f64> {
         self.refresh_rate();
-        let next = self.flows.front()?;
+        let next = self.flows.get(self.head)?;
         let left = (next.finish_mb - self.served_mb).max(0.0);
         Some(self.last_s + left * self.seconds_per_mb)
     }
 
     /// Advances to `now_s` and appends the ids of flows finished by then to `done`.
+    #[inline]
     pub fn finish_until(&mut self, now_s: f64, done: &mut Vec<usize>) {
         self.advance(now_s);
         self.refresh_rate();
         let rate = self.rate_mb_per_s;
         let before = self.active;
-        while let Some(next) = self.flows.front() {
+        while let Some(next) = self.flows.get(self.head) {
             if !finished(next.finish_mb - self.served_mb, next.size_mb, rate, now_s) {
                 break;
             }
-            done.extend(next.id..next.id + next.count);
+            if next.count == 1 {
+                done.push(next.id);
+            } else {
+                done.extend(next.id..next.id + next.count);
+            }
             self.active -= next.count;
-            self.flows.pop_front();
+            self.head += 1;
         }
-        if self.flows.is_empty() {
+        if self.head == self.flows.len() {
+            self.flows.clear();
+            self.head = 0;
             self.served_mb = 0.0;
+        } else if self.head >= 64 && 2 * self.head >= self.flows.len() {
+            // A link that never goes idle: drop the finished half so memory stays bounded.
+            self.flows.drain(..self.head);
+            self.head = 0;
         }
         if self.active != before {
             self.rate_stale = true;
@@ -216,10 +236,16 @@ impl TransferNetwork for FastTransfers {
         self.links[direction.index()].next_completion_s()
     }
 
+    fn shared_link(&mut self, direction: Direction) -> Option<(&mut SharedLink, f64)> {
+        Some((&mut self.links[direction.index()], self.parameter_servers))
+    }
+
     fn finish_until(&mut self, now_s: f64, direction: Direction, done: &mut Vec<usize>) {
         let from = done.len();
         self.links[direction.index()].finish_until(now_s, done);
-        done[from..].sort_unstable();
+        if done.len() - from > 1 {
+            done[from..].sort_unstable();
+        }
     }
 }
 

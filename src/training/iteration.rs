@@ -6,6 +6,7 @@
 use super::compute::{ComputeDraw, ComputeTimes};
 use super::job::{Event, Phase, TrainingJob};
 use super::observer::WorkerIteration;
+use super::pushes::completion_instant;
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::network::{Direction, TransferNetwork};
@@ -101,10 +102,13 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         if let Some(observer) = self.observer.as_deref_mut() {
             observer.compute_started(w as u32, worker.iteration, now);
         }
-        self.engine.schedule_at(
-            done.saturating_add(self.latency),
-            Event::ComputeDone(w as u32),
-        );
+        let push_start = done.saturating_add(self.latency);
+        if self.batching {
+            self.arrivals.push(push_start, w as u32);
+        } else {
+            self.engine
+                .schedule_at(push_start, Event::ComputeDone(w as u32));
+        }
         Ok(())
     }
 
@@ -136,7 +140,7 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         self.next_completion[direction.index()] = self
             .network
             .next_completion_s(direction)
-            .map(|s| SimTime::from_secs_f64_ceil(s).max(SimTime(now.as_nanos() + 1)));
+            .map(|s| completion_instant(s, now));
     }
 
     /// Handles the transfers in `direction` that have finished by `now`.
@@ -145,11 +149,20 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         done.clear();
         self.network
             .finish_until(now.as_secs_f64(), direction, &mut done);
+        // Every pull finished at once: the iterations the workers begin are batched.
+        self.batching = direction == Direction::Pull && done.len() == self.workers.len();
+        if self.batching {
+            self.arrivals.clear();
+        }
         for &w in &done {
             match direction {
                 Direction::Push => self.push_done(now, w),
                 Direction::Pull => self.pull_done(now, w)?,
             }
+        }
+        if self.batching {
+            self.batching = false;
+            self.arrivals.seal();
         }
         self.done = done;
         self.arm(now, direction);
@@ -160,9 +173,13 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         self.workers[w].enter(Phase::BarrierWait, now);
         self.workers[w].push_end = now;
         self.pushes_in += 1;
-        if self.pushes_in < self.plan.functions {
-            return;
+        if self.pushes_in == self.plan.functions {
+            self.gradients_arrived(now);
         }
+    }
+
+    /// Every gradient is in (`pushes_in` counted them all) at `now`: aggregate.
+    pub(super) fn gradients_arrived(&mut self, now: SimTime) {
         self.pushes_in = 0;
         self.gradients_in = now;
         if self.aggregation == SimTime::ZERO {

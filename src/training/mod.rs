@@ -26,6 +26,7 @@
 //! simulated time equals Eq. 1 with `k = ceil(...)` (tested to 1e-6 over all workloads).
 //!
 //! Files: [`job`] (the event loop, [`TrainingJob`]), [`iteration`] (one iteration's events),
+//! [`pushes`] (an iteration's pushes in one loop on the fast network),
 //! [`checkpoint`], [`billing`], [`outcome`],
 //! [`options`], [`observer`], [`compute`], [`jitter`], [`bounds`] (proven lower bounds on a job's
 //! time and cost), [`timeline`] (the timeline CSV).
@@ -40,6 +41,7 @@ pub mod job;
 pub mod observer;
 pub mod options;
 pub mod outcome;
+pub mod pushes;
 pub mod timeline;
 
 pub use bounds::{Bound, lower_bound};

@@ -1,0 +1,177 @@
+//! An iteration's pushes in one loop: the fast path's batch solver.
+//!
+//! In the steady state every worker begins an iteration at the same pull completion, so every
+//! push's start (its compute end plus the latency) is known at once, kept sorted in
+//! [`Arrivals`]. On the fast network one [`crate::network::SharedLink`] carries
+//! every push, and the push phase is a merge of those starts with the link's completions.
+//! [`TrainingJob::run_pushes`] runs that merge in one loop: the same link operations on the same
+//! values in the same order as the event path (`handle_next`, one event per start and per
+//! completion), so every result is identical to the bit (tested: `tests/batched_pushes.rs` runs
+//! jobs both ways), without the per-event dispatch, queue polling and bookkeeping. It stops before
+//! anything the event path would handle after the next queued event (a timeout, the only event
+//! that can be queued during a push phase) and leaves the rest to the event path.
+
+use super::compute::ComputeTimes;
+use super::job::{Phase, TrainingJob};
+use crate::engine::SimTime;
+use crate::network::{Direction, TransferNetwork};
+
+/// The instant a transfer finishing at `seconds` is handled, if it is polled at `now`: rounded up
+/// to the next nanosecond, and always after `now` so that time moves on.
+#[inline]
+pub(super) fn completion_instant(seconds: f64, now: SimTime) -> SimTime {
+    SimTime::from_secs_f64_ceil(seconds).max(SimTime(now.as_nanos() + 1))
+}
+
+/// Bits of a packed sort key that hold the worker.
+const WORKER_BITS: u32 = 20;
+
+/// The push starts of a batched iteration, handed out in order of time, then worker (the order
+/// in which their events would have been queued, since the job queues them in worker order).
+#[derive(Debug, Default)]
+pub(super) struct Arrivals {
+    sorted: Vec<(SimTime, u32)>,
+    /// Scratch for sorting.
+    keys: Vec<u64>,
+    next: usize,
+}
+
+impl Arrivals {
+    /// Empty, with room for `workers` arrivals.
+    pub(super) fn with_capacity(workers: usize) -> Self {
+        Arrivals {
+            sorted: Vec::with_capacity(workers),
+            keys: Vec::with_capacity(workers),
+            next: 0,
+        }
+    }
+
+    /// Starts a new batch.
+    pub(super) fn clear(&mut self) {
+        self.sorted.clear();
+        self.next = 0;
+    }
+
+    /// Adds worker `w`'s push start.
+    pub(super) fn push(&mut self, at: SimTime, w: u32) {
+        self.sorted.push((at, w));
+    }
+
+    /// The batch is complete: sorts it. Each pair is packed into one `u64` (time above, worker
+    /// below) when they all fit, as they do for any run shorter than 4.8 hours of simulated time
+    /// with fewer than a million workers, since sorting integers is cheaper than sorting pairs;
+    /// otherwise the pairs are sorted as they are. The order is the same either way.
+    pub(super) fn seal(&mut self) {
+        let fits = |&(at, w): &(SimTime, u32)| {
+            at.as_nanos() < 1 << (u64::BITS - WORKER_BITS) && w < 1 << WORKER_BITS
+        };
+        if !self.sorted.iter().all(fits) {
+            self.sorted.sort_unstable();
+            return;
+        }
+        self.keys.clear();
+        self.keys.extend(
+            self.sorted
+                .iter()
+                .map(|&(at, w)| (at.as_nanos() << WORKER_BITS) | u64::from(w)),
+        );
+        self.keys.sort_unstable();
+        for (arrival, &key) in self.sorted.iter_mut().zip(&self.keys) {
+            *arrival = (
+                SimTime(key >> WORKER_BITS),
+                (key & ((1 << WORKER_BITS) - 1)) as u32,
+            );
+        }
+    }
+
+    /// The next arrival, if any.
+    #[inline]
+    pub(super) fn peek(&self) -> Option<(SimTime, u32)> {
+        self.sorted.get(self.next).copied()
+    }
+
+    /// Hands out the next arrival.
+    #[inline]
+    pub(super) fn advance(&mut self) {
+        self.next += 1;
+    }
+
+    /// Whether arrivals are still to be handed out.
+    #[inline]
+    pub(super) fn pending(&self) -> bool {
+        self.next < self.sorted.len()
+    }
+}
+
+impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
+    /// Runs the pending pushes of a batched iteration (and the completions among them) as
+    /// `handle_next` would, up to the next queued event; then, if every gradient is in, what the
+    /// last push completion starts (the aggregation). Does nothing on a network without a single
+    /// shared link, with an observer attached (it sees the event path), or with pulls in flight.
+    pub(super) fn run_pushes(&mut self) {
+        if self.observer.is_some() || self.next_completion[Direction::Pull.index()].is_some() {
+            return;
+        }
+        let stop = self.engine.peek_time().unwrap_or(SimTime::MAX);
+        let Some((link, flows)) = self.network.shared_link(Direction::Push) else {
+            return;
+        };
+        let size_mb = self.workload.model_mb / flows;
+        let mut next = self.next_completion[Direction::Push.index()];
+        let mut done = std::mem::take(&mut self.done);
+        let mut now = self.engine.now();
+        let mut all_in = false;
+        loop {
+            let arrival = self.arrivals.peek();
+            // A completion goes first on a tie with a start, and with a queued event.
+            let completion = match (next, arrival) {
+                (Some(at), Some((start, _))) if at > start => None,
+                (completion, _) => completion,
+            };
+            if let Some(at) = completion {
+                if at > stop {
+                    break;
+                }
+                now = at;
+                self.completions += 1;
+                done.clear();
+                link.finish_until(at.as_secs_f64(), &mut done);
+                if done.len() > 1 {
+                    done.sort_unstable();
+                }
+                for &w in &done {
+                    let worker = &mut self.workers[w];
+                    worker.enter(Phase::BarrierWait, at);
+                    worker.push_end = at;
+                }
+                self.pushes_in += done.len() as u32;
+                next = link.next_completion_s().map(|s| completion_instant(s, at));
+                if self.pushes_in == self.plan.functions {
+                    all_in = true;
+                    break;
+                }
+            } else if let Some((at, w)) = arrival {
+                // A start goes after a queued event of the same instant (queued before it).
+                if at >= stop {
+                    break;
+                }
+                now = at;
+                self.arrivals.advance();
+                self.arrivals_handled += 1;
+                let worker = &mut self.workers[w as usize];
+                let compute_end = worker.compute_end;
+                worker.enter(Phase::Communication, compute_end);
+                link.add(at.as_secs_f64(), w as usize, size_mb);
+                next = link.next_completion_s().map(|s| completion_instant(s, at));
+            } else {
+                break;
+            }
+        }
+        self.next_completion[Direction::Push.index()] = next;
+        self.done = done;
+        self.engine.advance_to(now);
+        if all_in {
+            self.gradients_arrived(now);
+        }
+    }
+}
