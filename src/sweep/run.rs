@@ -410,22 +410,46 @@ pub fn run_sweep(
     let _stage = meter.begin(config.name.clone(), "points", stop - first - done);
     let mut work_done = 0u64;
     let mut per_point_s: Option<f64> = None;
-    while first + done < stop {
-        let chunk_start = first + done;
-        let chunk_end = chunk_start.saturating_add(CHUNK).min(stop);
-        let chunk_started = Instant::now();
+    // Runs points `from..to` and returns their records in point order and their work.
+    let run_chunk = |from: u64, to: u64| -> Result<(Vec<PointRecord>, u64)> {
         let mut records = Vec::new();
-        for (record, work) in parallel.map(chunk_start..chunk_end, |index| {
+        let mut work = 0u64;
+        for (record, w) in parallel.map(from..to, |index| {
             run_point(config, &resolver, index).map_err(|e| point_error(config, index, e))
         })? {
             records.extend(record);
-            work_done = work_done.saturating_add(work);
+            work = work.saturating_add(w);
         }
-        done += chunk_end - chunk_start;
-        sink.record(config, &records, done)?;
-        meter.advance(chunk_end - chunk_start);
+        Ok((records, work))
+    };
+    let chunk_end = |start: u64| start.saturating_add(CHUNK).min(stop);
+    // With a pool of several threads, the next chunk runs while this one is committed (rows
+    // formatted, written, synced), so the pool does not idle through the commit; chunks are
+    // still committed one by one in point order, so the output is the same.
+    let overlap = parallel.thread_count() > 1;
+    let mut chunk_started = Instant::now();
+    let mut ready = if done < stop - first {
+        let start = first + done;
+        Some((start, chunk_end(start), run_chunk(start, chunk_end(start))?))
+    } else {
+        None
+    };
+    while let Some((chunk_start, end_of_chunk, (records, work))) = ready.take() {
+        let next_start = end_of_chunk;
+        let more = next_start < stop;
+        let (committed, next) = std::thread::scope(|scope| {
+            let next = (more && overlap)
+                .then(|| scope.spawn(|| run_chunk(next_start, chunk_end(next_start))));
+            let committed = sink.record(config, &records, end_of_chunk - first);
+            (committed, next.map(|handle| handle.join()))
+        });
+        committed?;
+        work_done = work_done.saturating_add(work);
+        done = end_of_chunk - first;
+        meter.advance(end_of_chunk - chunk_start);
         meter.set_fraction(work_done as f64 / predicted_work.max(work_done as f64).max(1.0));
-        let cost = chunk_started.elapsed().as_secs_f64() / (chunk_end - chunk_start) as f64;
+        let cost = chunk_started.elapsed().as_secs_f64() / (end_of_chunk - chunk_start) as f64;
+        chunk_started = Instant::now();
         let smoothed = per_point_s.map_or(cost, |p| 0.7 * p + 0.3 * cost);
         per_point_s = Some(smoothed);
         progress(&Progress {
@@ -434,6 +458,19 @@ pub fn run_sweep(
             elapsed_s: started.elapsed().as_secs_f64(),
             eta_s: Some(smoothed * (stop - first - done) as f64),
         });
+        ready = match next {
+            Some(joined) => {
+                let computed =
+                    joined.map_err(|_| Error::Internal("a sweep thread panicked".into()))??;
+                Some((next_start, chunk_end(next_start), computed))
+            }
+            None if more => Some((
+                next_start,
+                chunk_end(next_start),
+                run_chunk(next_start, chunk_end(next_start))?,
+            )),
+            None => None,
+        };
     }
     let complete = done == shard.len();
     sink.close(config, done, complete)?;
