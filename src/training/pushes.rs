@@ -23,6 +23,9 @@ pub(super) fn completion_instant(seconds: f64, now: SimTime) -> SimTime {
     SimTime::from_secs_f64_ceil(seconds).max(SimTime(now.as_nanos() + 1))
 }
 
+/// Batches of up to this many pairs are sorted as pairs: too few for packing them to pay.
+const PAIRS_MAX: usize = 16;
+
 /// Bits of a packed sort key that hold the worker.
 const WORKER_BITS: u32 = 20;
 
@@ -57,15 +60,15 @@ impl Arrivals {
         self.sorted.push((at, w));
     }
 
-    /// The batch is complete: sorts it. Each pair is packed into one `u64` (time above, worker
-    /// below) when they all fit, as they do for any run shorter than 4.8 hours of simulated time
+    /// The batch is complete: sorts it. In batches of more than [`PAIRS_MAX`], each pair is
+    /// packed into one `u64` (time above, worker below) when they all fit, as they do for any run shorter than 4.8 hours of simulated time
     /// with fewer than a million workers, since sorting integers is cheaper than sorting pairs;
     /// otherwise the pairs are sorted as they are. The order is the same either way.
     pub(super) fn seal(&mut self) {
         let fits = |&(at, w): &(SimTime, u32)| {
             at.as_nanos() < 1 << (u64::BITS - WORKER_BITS) && w < 1 << WORKER_BITS
         };
-        if !self.sorted.iter().all(fits) {
+        if self.sorted.len() <= PAIRS_MAX || !self.sorted.iter().all(fits) {
             self.sorted.sort_unstable();
             return;
         }
