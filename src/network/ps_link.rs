@@ -267,6 +267,39 @@ mod tests {
     }
 
     #[test]
+    fn a_link_that_never_idles_stays_small_and_exact() {
+        // 2,000 flows of 1 MB, one every 10 ms, each capped at 50 MB/s on a 1000 MB/s link: two
+        // overlap at a time, so each runs at its cap and ends 20 ms after it starts; the link is
+        // never idle, so finished entries are dropped by compaction, not by emptying.
+        let mut link = SharedLink::new(1000.0, 50.0);
+        let mut done = Vec::new();
+        let mut finished = Vec::new();
+        for id in 0..2_000 {
+            let start = id as f64 * 0.01;
+            while let Some(next) = link.next_completion_s().filter(|&t| t <= start) {
+                done.clear();
+                link.finish_until(next, &mut done);
+                finished.extend(done.iter().map(|&w| (w, next)));
+            }
+            link.add(start, id, 1.0);
+            assert!(link.flows.len() <= 130, "{} entries kept", link.flows.len());
+        }
+        while let Some(next) = link.next_completion_s() {
+            done.clear();
+            link.finish_until(next, &mut done);
+            finished.extend(done.iter().map(|&w| (w, next)));
+        }
+        assert_eq!(finished.len(), 2_000);
+        for (i, &(w, at)) in finished.iter().enumerate() {
+            assert_eq!(w, i);
+            assert!(
+                (at - (i as f64 * 0.01 + 0.02)).abs() < 1e-9,
+                "flow {i} at {at}"
+            );
+        }
+    }
+
+    #[test]
     fn rate_is_min_of_cap_and_fair_share() {
         let mut link = SharedLink::new(100.0, 30.0);
         for id in 0..5 {

@@ -178,3 +178,60 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Hands every arrival out in order.
+    fn drain(arrivals: &mut Arrivals) -> Vec<(SimTime, u32)> {
+        let mut out = Vec::new();
+        while let Some(next) = arrivals.peek() {
+            out.push(next);
+            arrivals.advance();
+        }
+        assert!(!arrivals.pending());
+        out
+    }
+
+    #[test]
+    fn arrivals_come_out_in_time_then_worker_order_however_they_are_sorted() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut arrivals = Arrivals::with_capacity(4);
+        for case in 0..400 {
+            // Few and many arrivals (pairs and packed keys), many ties, and times beyond what
+            // a packed key holds (the pairs fallback).
+            let n = rng.random_range(1..200);
+            let huge = case % 7 == 0;
+            let batch: Vec<(SimTime, u32)> = (0..n)
+                .map(|w| {
+                    let t = rng.random_range(0..50u64) * 1_000;
+                    let t = if huge && w == n / 2 { u64::MAX - t } else { t };
+                    (SimTime(t), w)
+                })
+                .collect();
+            arrivals.clear();
+            for &(at, w) in &batch {
+                arrivals.push(at, w);
+            }
+            arrivals.seal();
+            let mut expected = batch.clone();
+            expected.sort_by_key(|&(at, w)| (at, w));
+            assert_eq!(drain(&mut arrivals), expected, "case {case}");
+        }
+    }
+
+    #[test]
+    fn completion_instants_round_up_and_move_time_on() {
+        let now = SimTime(1_000);
+        assert_eq!(
+            completion_instant(2.000_000_000_1, now),
+            SimTime(2_000_000_001)
+        );
+        assert_eq!(completion_instant(2.0, now), SimTime(2_000_000_000));
+        // A completion computed at or before `now` (rounding) is handled a nanosecond later.
+        assert_eq!(completion_instant(0.000_000_5, now), SimTime(1_001));
+    }
+}
