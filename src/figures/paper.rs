@@ -1,7 +1,7 @@
 //! The λDNN paper's figures, computed by the simulator: for each, the grid it runs, the reduction
 //! to tidy rows ([`Table`]) and the chart drawn from those rows alone. These are the figures of
 //! the model (Table 2, Figs. 2-4, 8, 9); the helpers every figure shares are in
-//! [`super::common`], the strategies' figures in [`super::strategies`].
+//! `figures::common`, the strategies' figures in [`super::strategies`].
 
 use super::Context;
 use super::chart::{Chart, Legend, Mark, Panel, Point, Series};

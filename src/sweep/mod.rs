@@ -1,7 +1,7 @@
 //! Parameter sweeps: grid configurations ([`config`]), parallel deterministic execution with
 //! progress ([`run`]), sinks for the results (a CSV directory with resume, shards and `merge`, or
-//! memory: [`sink`]), their verified records ([`manifest`]), `merge` ([`merge`]) and grouped
-//! summaries ([`summarize`]).
+//! memory: [`sink`]), their verified records ([`manifest`]), `merge` ([`mod@merge`]) and grouped
+//! summaries ([`mod@summarize`]).
 
 pub mod config;
 pub mod estimate;

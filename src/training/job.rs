@@ -7,7 +7,11 @@
 //! elapsed, a checkpoint saved, and the platform's timeout. Transfer completions are not queued:
 //! the network model is polled for the next completion in each direction and that time competes
 //! with the engine's next event (completions first on a tie, push before pull), so no event ever
-//! needs cancelling when bandwidth is re-shared. Checkpoint and relaunch live in
+//! needs cancelling when bandwidth is re-shared. In the steady state (every worker begins an
+//! iteration at the same pull completion) the compute-done events are not queued either: they
+//! are kept sorted beside the queue (`pushes::Arrivals`), and [`TrainingJob::run`] takes
+//! the whole push phase in one loop ([`super::pushes`]) while [`TrainingJob::step`] hands them
+//! out one by one; both give the same results to the bit. Checkpoint and relaunch live in
 //! [`super::checkpoint`], billing in [`super::billing`].
 
 use rand_chacha::ChaCha8Rng;

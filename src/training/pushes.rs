@@ -2,9 +2,9 @@
 //!
 //! In the steady state every worker begins an iteration at the same pull completion, so every
 //! push's start (its compute end plus the latency) is known at once, kept sorted in
-//! [`Arrivals`]. On the fast network one [`crate::network::SharedLink`] carries
+//! `Arrivals`. On the fast network one [`crate::network::SharedLink`] carries
 //! every push, and the push phase is a merge of those starts with the link's completions.
-//! [`TrainingJob::run_pushes`] runs that merge in one loop: the same link operations on the same
+//! `TrainingJob::run_pushes` runs that merge in one loop: the same link operations on the same
 //! values in the same order as the event path (`handle_next`, one event per start and per
 //! completion), so every result is identical to the bit (tested: `tests/batched_pushes.rs` runs
 //! jobs both ways), without the per-event dispatch, queue polling and bookkeeping. It stops before
