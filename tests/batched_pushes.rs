@@ -154,3 +154,58 @@ fn a_timeout_inside_a_push_phase_ends_both_paths_alike() {
     assert_eq!(timed_out, 120);
     assert!(inside >= 30, "only {inside} timeouts inside a push phase");
 }
+
+#[test]
+fn a_timeout_at_or_just_before_a_pull_start_ends_both_paths_alike() {
+    // Running to the end, a pull start is handled without queueing it when nothing is queued up
+    // to it; a timeout within the latency before it, at it, or a nanosecond either side must
+    // still go first exactly as on the event path.
+    let workload = Workload::load("mobilenet").unwrap();
+    let mut platform = Platform::load("aws-2020").unwrap();
+    let plan = Plan::with_default_batch(&workload, 6, 2048);
+    let options = SimOptions {
+        assumptions: Assumptions::realistic(CpuMode::Cfs, Jitter::default()),
+        seed: 9,
+        ..SimOptions::default()
+    };
+    let mut records = WorkerIterationRecorder::default();
+    simulate_observed(
+        &workload,
+        &platform,
+        &plan,
+        1.0,
+        &options,
+        Some(&mut records),
+    )
+    .unwrap();
+    let latency_ns = (platform.network.latency_ms * 1e6).round() as i64;
+    assert!(latency_ns > 2, "the test needs a latency");
+    let cold_start_ns = (platform.lifecycle.cold_start_s * 1e9).round() as i64;
+    let mut checked = 0;
+    for record in records
+        .records
+        .iter()
+        .filter(|r| r.worker == 0)
+        .skip(2)
+        .take(6)
+    {
+        let aggregated = record.compute_start.as_secs_f64()
+            + record.compute_s
+            + record.push_s
+            + record.barrier_wait_s;
+        let pulls_start_ns = (aggregated * 1e9).round() as i64 + latency_ns;
+        for offset in [-latency_ns / 2, -1, 0, 1] {
+            platform.lifecycle.timeout_s = (pulls_start_ns + offset - cold_start_ns) as f64 / 1e9;
+            let whole = run(&workload, &platform, &plan, 1.0, &options);
+            let by_step = stepped(&workload, &platform, &plan, 1.0, &options);
+            assert_eq!(whole.status, Status::TimedOut);
+            assert_eq!(
+                json(&whole),
+                json(&by_step),
+                "pull start {pulls_start_ns} {offset:+}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 24);
+}

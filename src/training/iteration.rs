@@ -201,11 +201,23 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         }
         self.consider_checkpoint(now, iteration);
         self.last_aggregation_end = Some(now);
+        let pulls_start = now.saturating_add(self.latency);
+        // Running to the end with nothing queued up to the pull start, its event would be the
+        // next one handled (no transfer is in flight between the last push and the pulls):
+        // handle it now instead of queueing it.
+        let next_anyway = self.running_to_end
+            && self
+                .engine
+                .peek_time()
+                .is_none_or(|queued| queued > pulls_start);
         if self.latency == SimTime::ZERO {
             self.start_pulls(now);
+        } else if next_anyway {
+            self.engine.advance_to(pulls_start);
+            self.events_unqueued += 1;
+            self.start_pulls(pulls_start);
         } else {
-            self.engine
-                .schedule_at(now.saturating_add(self.latency), Event::PullsStart);
+            self.engine.schedule_at(pulls_start, Event::PullsStart);
         }
     }
 

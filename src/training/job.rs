@@ -170,6 +170,11 @@ pub struct TrainingJob<
     pub(super) batching: bool,
     /// Compute-done events handled from `arrivals`.
     pub(super) arrivals_handled: u64,
+    /// Set by [`TrainingJob::run`]: an event that would be handled next anyway may be handled
+    /// without queueing it (not while stepping, where each step is one event).
+    pub(super) running_to_end: bool,
+    /// Events handled without being queued (pull starts, when `running_to_end`).
+    pub(super) events_unqueued: u64,
     pub(super) pushes_in: u32,
     pub(super) pulls_in: u32,
     pub(super) finished_workers: u32,
@@ -325,6 +330,8 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
             arrivals: Arrivals::with_capacity(plan.functions as usize),
             batching: false,
             arrivals_handled: 0,
+            running_to_end: false,
+            events_unqueued: 0,
             pushes_in: 0,
             pulls_in: 0,
             finished_workers: 0,
@@ -414,7 +421,10 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
 
     /// Events handled so far (queued events and polled transfer completions).
     pub fn events(&self) -> u64 {
-        self.engine.events_processed() + self.completions + self.arrivals_handled
+        self.engine.events_processed()
+            + self.completions
+            + self.arrivals_handled
+            + self.events_unqueued
     }
 
     /// When the next event will happen, or `None` once the job has ended.
@@ -515,6 +525,7 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
 
     /// Runs the job to its end and returns the outcome.
     pub fn run(mut self) -> Result<Outcome> {
+        self.running_to_end = true;
         while self.status.is_none() {
             if self.arrivals.pending() {
                 self.run_pushes();
