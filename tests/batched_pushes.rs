@@ -10,7 +10,7 @@ use lambdasim::platform::Platform;
 use lambdasim::platform::cpu::CpuMode;
 use lambdasim::training::{
     Assumptions, Jitter, Outcome, SimOptions, Status, TimelineRecorder, TrainingJob,
-    WorkerIterationRecorder, simulate_observed,
+    WorkerIteration, WorkerIterationRecorder, simulate_observed,
 };
 use lambdasim::workload::Workload;
 use rand::{RngExt, SeedableRng};
@@ -39,6 +39,56 @@ fn stepped(w: &Workload, p: &Platform, plan: &Plan, epochs: f64, o: &SimOptions)
 
 fn json(outcome: &Outcome) -> String {
     serde_json::to_string(outcome).unwrap()
+}
+
+/// A job in the default world (`workload` on `n` functions of `memory_mb` on aws-2020, 1 epoch,
+/// seeded), and the per-worker iteration records of its run without any change to the platform.
+struct DefaultJob {
+    workload: Workload,
+    platform: Platform,
+    plan: Plan,
+    options: SimOptions,
+    records: Vec<WorkerIteration>,
+}
+
+impl DefaultJob {
+    fn new(workload: &str, n: u32, memory_mb: u32, seed: u64) -> DefaultJob {
+        let workload = Workload::load(workload).unwrap();
+        let platform = Platform::load("aws-2020").unwrap();
+        let plan = Plan::with_default_batch(&workload, n, memory_mb);
+        let options = SimOptions {
+            assumptions: Assumptions::realistic(CpuMode::Cfs, Jitter::default()),
+            seed,
+            ..SimOptions::default()
+        };
+        let mut recorder = WorkerIterationRecorder::default();
+        simulate_observed(
+            &workload,
+            &platform,
+            &plan,
+            1.0,
+            &options,
+            Some(&mut recorder),
+        )
+        .unwrap();
+        DefaultJob {
+            workload,
+            platform,
+            plan,
+            options,
+            records: recorder.records,
+        }
+    }
+
+    /// Runs the job with the platform's timeout at `timeout_s` both ways, checks that both give
+    /// the same outcome and returns it.
+    fn ends_alike_with_timeout(&mut self, timeout_s: f64, label: &str) -> Outcome {
+        self.platform.lifecycle.timeout_s = timeout_s;
+        let (w, p, plan, o) = (&self.workload, &self.platform, &self.plan, &self.options);
+        let whole = run(w, p, plan, 1.0, o);
+        assert_eq!(json(&whole), json(&stepped(w, p, plan, 1.0, o)), "{label}");
+        whole
+    }
 }
 
 #[test]
@@ -112,41 +162,21 @@ fn a_timeout_inside_a_push_phase_ends_both_paths_alike() {
     // ResNet50 on 24 functions pushes 98 MB each over one PS: each push phase lasts seconds. A
     // timeout swept across 40 s of steady-state iterations in uneven steps lands in push phases,
     // between pushes and completions, and on compute phases; both paths must stop identically.
-    let workload = Workload::load("resnet50").unwrap();
-    let mut platform = Platform::load("aws-2020").unwrap();
-    let plan = Plan::with_default_batch(&workload, 24, 3008);
-    let options = SimOptions {
-        assumptions: Assumptions::realistic(CpuMode::Cfs, Jitter::default()),
-        seed: 3,
-        ..SimOptions::default()
-    };
-    // The push phases (first push start to last push end) of the run without a timeout; a
+    let mut job = DefaultJob::new("resnet50", 24, 3008, 3);
+    // The push phases (push start to push end of each worker) of the run without a timeout; a
     // timeout's kill lands at the cold start plus the timeout.
-    let mut pushes = WorkerIterationRecorder::default();
-    simulate_observed(
-        &workload,
-        &platform,
-        &plan,
-        1.0,
-        &options,
-        Some(&mut pushes),
-    )
-    .unwrap();
-    let in_push_phase = |kill_s: f64| {
-        pushes.records.iter().any(|r| {
+    let in_push_phase = |records: &[WorkerIteration], kill_s: f64| {
+        records.iter().any(|r| {
             let start = r.compute_start.as_secs_f64() + r.compute_s;
             start < kill_s && kill_s < start + r.push_s
         })
     };
+    let cold_start_s = job.platform.lifecycle.cold_start_s;
     let (mut timed_out, mut inside) = (0, 0);
     for step in 0..120 {
-        platform.lifecycle.timeout_s = 60.0 + f64::from(step) * 0.3377;
-        inside += usize::from(in_push_phase(
-            platform.lifecycle.cold_start_s + platform.lifecycle.timeout_s,
-        ));
-        let whole = run(&workload, &platform, &plan, 1.0, &options);
-        let by_step = stepped(&workload, &platform, &plan, 1.0, &options);
-        assert_eq!(json(&whole), json(&by_step), "timeout {step}");
+        let timeout_s = 60.0 + f64::from(step) * 0.3377;
+        inside += usize::from(in_push_phase(&job.records, cold_start_s + timeout_s));
+        let whole = job.ends_alike_with_timeout(timeout_s, &format!("timeout {step}"));
         if whole.status == Status::TimedOut {
             timed_out += 1;
         }
@@ -160,50 +190,29 @@ fn a_timeout_at_or_just_before_a_pull_start_ends_both_paths_alike() {
     // Running to the end, a pull start is handled without queueing it when nothing is queued up
     // to it; a timeout within the latency before it, at it, or a nanosecond either side must
     // still go first exactly as on the event path.
-    let workload = Workload::load("mobilenet").unwrap();
-    let mut platform = Platform::load("aws-2020").unwrap();
-    let plan = Plan::with_default_batch(&workload, 6, 2048);
-    let options = SimOptions {
-        assumptions: Assumptions::realistic(CpuMode::Cfs, Jitter::default()),
-        seed: 9,
-        ..SimOptions::default()
-    };
-    let mut records = WorkerIterationRecorder::default();
-    simulate_observed(
-        &workload,
-        &platform,
-        &plan,
-        1.0,
-        &options,
-        Some(&mut records),
-    )
-    .unwrap();
-    let latency_ns = (platform.network.latency_ms * 1e6).round() as i64;
+    let mut job = DefaultJob::new("mobilenet", 6, 2048, 9);
+    let latency_ns = (job.platform.network.latency_ms * 1e6).round() as i64;
     assert!(latency_ns > 2, "the test needs a latency");
-    let cold_start_ns = (platform.lifecycle.cold_start_s * 1e9).round() as i64;
-    let mut checked = 0;
-    for record in records
+    let cold_start_ns = (job.platform.lifecycle.cold_start_s * 1e9).round() as i64;
+    let pull_starts_ns: Vec<i64> = job
         .records
         .iter()
         .filter(|r| r.worker == 0)
         .skip(2)
         .take(6)
-    {
-        let aggregated = record.compute_start.as_secs_f64()
-            + record.compute_s
-            + record.push_s
-            + record.barrier_wait_s;
-        let pulls_start_ns = (aggregated * 1e9).round() as i64 + latency_ns;
+        .map(|r| {
+            let aggregated =
+                r.compute_start.as_secs_f64() + r.compute_s + r.push_s + r.barrier_wait_s;
+            (aggregated * 1e9).round() as i64 + latency_ns
+        })
+        .collect();
+    let mut checked = 0;
+    for pulls_start_ns in pull_starts_ns {
         for offset in [-latency_ns / 2, -1, 0, 1] {
-            platform.lifecycle.timeout_s = (pulls_start_ns + offset - cold_start_ns) as f64 / 1e9;
-            let whole = run(&workload, &platform, &plan, 1.0, &options);
-            let by_step = stepped(&workload, &platform, &plan, 1.0, &options);
+            let timeout_s = (pulls_start_ns + offset - cold_start_ns) as f64 / 1e9;
+            let label = format!("pull start {pulls_start_ns} {offset:+}");
+            let whole = job.ends_alike_with_timeout(timeout_s, &label);
             assert_eq!(whole.status, Status::TimedOut);
-            assert_eq!(
-                json(&whole),
-                json(&by_step),
-                "pull start {pulls_start_ns} {offset:+}"
-            );
             checked += 1;
         }
     }
