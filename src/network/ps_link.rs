@@ -63,19 +63,18 @@ pub struct SharedLink {
     head: usize,
     /// Active flows `N` (entries may stand for several).
     active: usize,
-    /// `min(cap, capacity / N)` and its reciprocal, refreshed lazily after flows come and go
-    /// (`rate_stale`) from `rates`, a table by `N` filled on first use, so the steady state
-    /// divides nothing.
+    /// `min(cap, capacity / N)` for the current `N` and its reciprocal, looked up in `rates` (a
+    /// table by `N`, extended as `N` grows) whenever `N` changes, so the steady state divides
+    /// nothing.
     rate_mb_per_s: f64,
     seconds_per_mb: f64,
-    rate_stale: bool,
     rates: Vec<(f64, f64)>,
 }
 
 impl SharedLink {
     /// An idle link.
     pub fn new(capacity_mb_per_s: f64, flow_cap_mb_per_s: f64) -> Self {
-        SharedLink {
+        let mut link = SharedLink {
             capacity_mb_per_s,
             flow_cap_mb_per_s,
             served_mb: 0.0,
@@ -83,25 +82,25 @@ impl SharedLink {
             flows: Vec::new(),
             head: 0,
             active: 0,
-            rate_mb_per_s: flow_cap_mb_per_s.min(capacity_mb_per_s),
-            seconds_per_mb: 1.0 / flow_cap_mb_per_s.min(capacity_mb_per_s),
-            rate_stale: false,
+            rate_mb_per_s: 0.0,
+            seconds_per_mb: 0.0,
             rates: Vec::new(),
-        }
+        };
+        link.set_active(0);
+        link
     }
 
+    /// Sets the number of active flows and their rate.
     #[inline]
-    fn refresh_rate(&mut self) {
-        if self.rate_stale {
-            let n = self.active.max(1);
-            while self.rates.len() <= n {
-                let flows = self.rates.len().max(1) as f64;
-                let rate = self.flow_cap_mb_per_s.min(self.capacity_mb_per_s / flows);
-                self.rates.push((rate, 1.0 / rate));
-            }
-            (self.rate_mb_per_s, self.seconds_per_mb) = self.rates[n];
-            self.rate_stale = false;
+    fn set_active(&mut self, active: usize) {
+        self.active = active;
+        let n = active.max(1);
+        while self.rates.len() <= n {
+            let flows = self.rates.len().max(1) as f64;
+            let rate = self.flow_cap_mb_per_s.min(self.capacity_mb_per_s / flows);
+            self.rates.push((rate, 1.0 / rate));
         }
+        (self.rate_mb_per_s, self.seconds_per_mb) = self.rates[n];
     }
 
     /// Number of active flows.
@@ -110,8 +109,7 @@ impl SharedLink {
     }
 
     /// Rate every active flow gets now: `min(cap, capacity / N)` (MB/s).
-    pub fn rate_per_flow_mb_per_s(&mut self) -> f64 {
-        self.refresh_rate();
+    pub fn rate_per_flow_mb_per_s(&self) -> f64 {
         self.rate_mb_per_s
     }
 
@@ -120,7 +118,6 @@ impl SharedLink {
         if self.head == self.flows.len() {
             self.served_mb = 0.0;
         } else if now_s > self.last_s {
-            self.refresh_rate();
             self.served_mb += self.rate_mb_per_s * (now_s - self.last_s);
         }
         self.last_s = self.last_s.max(now_s);
@@ -133,7 +130,7 @@ impl SharedLink {
     }
 
     /// Starts `count` flows `first_id..first_id + count` of `size_mb` each at `now_s`, in O(1).
-    #[inline]
+    #[inline(always)]
     pub fn add_group(&mut self, now_s: f64, first_id: usize, count: usize, size_mb: f64) {
         if count == 0 {
             return;
@@ -151,36 +148,31 @@ impl SharedLink {
             let at = self.head + self.flows[self.head..].partition_point(|f| *f <= flow);
             self.flows.insert(at, flow);
         }
-        self.active += count;
-        self.rate_stale = true;
+        self.set_active(self.active + count);
     }
 
     /// When the next flow finishes if nothing else starts (s).
     #[inline]
-    pub fn next_completion_s(&mut self) -> Option<f64> {
-        self.refresh_rate();
+    pub fn next_completion_s(&self) -> Option<f64> {
         let next = self.flows.get(self.head)?;
         let left = (next.finish_mb - self.served_mb).max(0.0);
         Some(self.last_s + left * self.seconds_per_mb)
     }
 
-    /// Advances to `now_s` and appends the ids of flows finished by then to `done`.
+    /// Advances to `now_s` and calls `on_finished` with the id of every flow finished by then;
+    /// returns how many finished.
     #[inline]
-    pub fn finish_until(&mut self, now_s: f64, done: &mut Vec<usize>) {
+    pub fn finish_each(&mut self, now_s: f64, mut on_finished: impl FnMut(usize)) -> usize {
         self.advance(now_s);
-        self.refresh_rate();
         let rate = self.rate_mb_per_s;
         let before = self.active;
+        let mut active = before;
         while let Some(next) = self.flows.get(self.head) {
             if !finished(next.finish_mb - self.served_mb, next.size_mb, rate, now_s) {
                 break;
             }
-            if next.count == 1 {
-                done.push(next.id);
-            } else {
-                done.extend(next.id..next.id + next.count);
-            }
-            self.active -= next.count;
+            (next.id..next.id + next.count).for_each(&mut on_finished);
+            active -= next.count;
             self.head += 1;
         }
         if self.head == self.flows.len() {
@@ -192,9 +184,16 @@ impl SharedLink {
             self.flows.drain(..self.head);
             self.head = 0;
         }
-        if self.active != before {
-            self.rate_stale = true;
+        if active != before {
+            self.set_active(active);
         }
+        before - active
+    }
+
+    /// Advances to `now_s` and appends the ids of flows finished by then to `done`.
+    #[inline]
+    pub fn finish_until(&mut self, now_s: f64, done: &mut Vec<usize>) {
+        self.finish_each(now_s, |id| done.push(id));
     }
 }
 
@@ -310,5 +309,12 @@ mod tests {
         let mut done = Vec::new();
         link.finish_until(0.5, &mut done);
         assert_eq!(done, vec![0, 1, 2, 3, 4]);
+        // Idle again: a lone flow gets its cap, and a count of what finished comes back.
+        assert_eq!(link.rate_per_flow_mb_per_s(), 30.0);
+        link.add_group(1.0, 7, 2, 6.0);
+        assert_eq!(link.rate_per_flow_mb_per_s(), 30.0);
+        let mut ids = Vec::new();
+        assert_eq!(link.finish_each(1.2, |id| ids.push(id)), 2);
+        assert_eq!(ids, vec![7, 8]);
     }
 }

@@ -121,7 +121,6 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         };
         let size_mb = self.workload.model_mb / flows;
         let mut next = self.next_completion[Direction::Push.index()];
-        let mut done = std::mem::take(&mut self.done);
         let mut now = self.engine.now();
         let mut all_in = false;
         loop {
@@ -137,17 +136,13 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 }
                 now = at;
                 self.completions += 1;
-                done.clear();
-                link.finish_until(at.as_secs_f64(), &mut done);
-                if done.len() > 1 {
-                    done.sort_unstable();
-                }
-                for &w in &done {
-                    let worker = &mut self.workers[w];
+                let workers = &mut self.workers;
+                let finished = link.finish_each(at.as_secs_f64(), |w| {
+                    let worker = &mut workers[w];
                     worker.enter(Phase::BarrierWait, at);
                     worker.push_end = at;
-                }
-                self.pushes_in += done.len() as u32;
+                });
+                self.pushes_in += finished as u32;
                 next = link.next_completion_s().map(|s| completion_instant(s, at));
                 if self.pushes_in == self.plan.functions {
                     all_in = true;
@@ -171,7 +166,6 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
             }
         }
         self.next_completion[Direction::Push.index()] = next;
-        self.done = done;
         self.engine.advance_to(now);
         if all_in {
             self.gradients_arrived(now);
