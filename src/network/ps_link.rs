@@ -142,7 +142,13 @@ impl SharedLink {
             id: first_id,
             count,
         };
-        if self.flows.last().is_none_or(|last| *last <= flow) {
+        // A plain comparison first: a strictly larger finish point means `last < flow` in the
+        // total order too, and it is the common case (equal sizes), cheaper than `total_cmp`.
+        if self
+            .flows
+            .last()
+            .is_none_or(|last| last.finish_mb < flow.finish_mb || *last <= flow)
+        {
             self.flows.push(flow);
         } else {
             let at = self.head + self.flows[self.head..].partition_point(|f| *f <= flow);
@@ -296,6 +302,21 @@ mod tests {
                 "flow {i} at {at}"
             );
         }
+    }
+
+    #[test]
+    fn flows_with_equal_finish_points_finish_in_id_order() {
+        // Started together with equal sizes, they share one finish point: the later-started but
+        // smaller id goes first (the order `Pending` defines), whatever order they started in.
+        let mut link = SharedLink::new(100.0, 50.0);
+        link.add(0.0, 5, 10.0);
+        link.add(0.0, 3, 10.0);
+        link.add(0.0, 4, 20.0);
+        link.add(0.0, 1, 10.0);
+        let mut ids = Vec::new();
+        let at = link.next_completion_s().unwrap();
+        assert_eq!(link.finish_each(at, |id| ids.push(id)), 3);
+        assert_eq!(ids, vec![1, 3, 5]);
     }
 
     #[test]
