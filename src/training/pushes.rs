@@ -58,19 +58,22 @@ impl NextCompletion {
     }
 }
 
-/// Batches of up to this many pairs are sorted as pairs: too few for packing them to pay.
-const PAIRS_MAX: usize = 16;
-
-/// Bits of a packed sort key that hold the worker.
+/// Bits of a packed arrival that hold the worker.
 const WORKER_BITS: u32 = 20;
 
 /// The push starts of a batched iteration, handed out in order of time, then worker (the order
 /// in which their events would have been queued, since the job queues them in worker order).
+///
+/// Each arrival is packed into one `u64` as it comes (time above, worker below), since sorting
+/// integers is cheaper than sorting pairs; every arrival fits for any run shorter than 4.8 hours of
+/// simulated time with fewer than a million workers. Should one not fit, the batch moves to
+/// pairs, sorted as they are. The order is the same either way.
 #[derive(Debug, Default)]
 pub(super) struct Arrivals {
-    sorted: Vec<(SimTime, u32)>,
-    /// Scratch for sorting.
-    keys: Vec<u64>,
+    /// The batch packed, while every arrival fits.
+    packed: Vec<u64>,
+    /// The batch as pairs, once an arrival did not fit (`packed` is then empty).
+    pairs: Vec<(SimTime, u32)>,
     next: usize,
 }
 
@@ -78,54 +81,55 @@ impl Arrivals {
     /// Empty, with room for `workers` arrivals.
     pub(super) fn with_capacity(workers: usize) -> Self {
         Arrivals {
-            sorted: Vec::with_capacity(workers),
-            keys: Vec::with_capacity(workers),
+            packed: Vec::with_capacity(workers),
+            pairs: Vec::new(),
             next: 0,
         }
     }
 
     /// Starts a new batch.
     pub(super) fn clear(&mut self) {
-        self.sorted.clear();
+        self.packed.clear();
+        self.pairs.clear();
         self.next = 0;
     }
 
     /// Adds worker `w`'s push start.
+    #[inline]
     pub(super) fn push(&mut self, at: SimTime, w: u32) {
-        self.sorted.push((at, w));
+        let fits = at.as_nanos() < 1 << (u64::BITS - WORKER_BITS) && w < 1 << WORKER_BITS;
+        if fits && self.pairs.is_empty() {
+            self.packed
+                .push((at.as_nanos() << WORKER_BITS) | u64::from(w));
+        } else {
+            self.push_pair(at, w);
+        }
     }
 
-    /// The batch is complete: sorts it. In batches of more than [`PAIRS_MAX`], each pair is
-    /// packed into one `u64` (time above, worker below) when they all fit, as they do for any run shorter than 4.8 hours of simulated time
-    /// with fewer than a million workers, since sorting integers is cheaper than sorting pairs;
-    /// otherwise the pairs are sorted as they are. The order is the same either way.
+    /// Adds an arrival as a pair, moving the batch to pairs first if it is still packed.
+    #[cold]
+    fn push_pair(&mut self, at: SimTime, w: u32) {
+        self.pairs.extend(self.packed.drain(..).map(unpack));
+        self.pairs.push((at, w));
+    }
+
+    /// The batch is complete: sorts it.
     pub(super) fn seal(&mut self) {
-        let fits = |&(at, w): &(SimTime, u32)| {
-            at.as_nanos() < 1 << (u64::BITS - WORKER_BITS) && w < 1 << WORKER_BITS
-        };
-        if self.sorted.len() <= PAIRS_MAX || !self.sorted.iter().all(fits) {
-            self.sorted.sort_unstable();
-            return;
-        }
-        self.keys.clear();
-        self.keys.extend(
-            self.sorted
-                .iter()
-                .map(|&(at, w)| (at.as_nanos() << WORKER_BITS) | u64::from(w)),
-        );
-        self.keys.sort_unstable();
-        for (arrival, &key) in self.sorted.iter_mut().zip(&self.keys) {
-            *arrival = (
-                SimTime(key >> WORKER_BITS),
-                (key & ((1 << WORKER_BITS) - 1)) as u32,
-            );
+        if self.pairs.is_empty() {
+            self.packed.sort_unstable();
+        } else {
+            self.pairs.sort_unstable();
         }
     }
 
     /// The next arrival, if any.
     #[inline]
     pub(super) fn peek(&self) -> Option<(SimTime, u32)> {
-        self.sorted.get(self.next).copied()
+        if self.pairs.is_empty() {
+            self.packed.get(self.next).copied().map(unpack)
+        } else {
+            self.pairs.get(self.next).copied()
+        }
     }
 
     /// Hands out the next arrival.
@@ -137,8 +141,17 @@ impl Arrivals {
     /// Whether arrivals are still to be handed out.
     #[inline]
     pub(super) fn pending(&self) -> bool {
-        self.next < self.sorted.len()
+        self.next < self.packed.len() + self.pairs.len()
     }
+}
+
+/// A packed arrival's time and worker.
+#[inline]
+fn unpack(key: u64) -> (SimTime, u32) {
+    (
+        SimTime(key >> WORKER_BITS),
+        (key & ((1 << WORKER_BITS) - 1)) as u32,
+    )
 }
 
 impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
