@@ -177,7 +177,11 @@ impl SharedLink {
             if !finished(next.finish_mb - self.served_mb, next.size_mb, rate, now_s) {
                 break;
             }
-            (next.id..next.id + next.count).for_each(&mut on_finished);
+            if next.count == 1 {
+                on_finished(next.id);
+            } else {
+                (next.id..next.id + next.count).for_each(&mut on_finished);
+            }
             active -= next.count;
             self.head += 1;
         }
@@ -248,7 +252,9 @@ impl TransferNetwork for FastTransfers {
     fn finish_until(&mut self, now_s: f64, direction: Direction, done: &mut Vec<usize>) {
         let from = done.len();
         self.links[direction.index()].finish_until(now_s, done);
-        if done.len() - from > 1 {
+        // Flows come out by finish point, then id: already in id order when they are one group
+        // (all pulls), so the sort is needed only when they are not.
+        if !done[from..].is_sorted() {
             done[from..].sort_unstable();
         }
     }
