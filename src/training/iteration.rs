@@ -61,6 +61,11 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
             .schedule_at(now.saturating_add(load), Event::LoadDone(w));
     }
 
+    /// Worker `w` begins an iteration at `now`: draws its compute time, runs it on the function's
+    /// CPU and adds (or queues) its push start. Forced inline: it runs once per worker-iteration,
+    /// mostly from the pull completions' loop, where inlining it saves 2.7% of a sweep point's
+    /// instructions (measured with `benches/instructions.sh`).
+    #[inline(always)]
     pub(super) fn begin_compute(&mut self, now: SimTime, w: usize) -> Result<()> {
         let worker = &mut self.workers[w];
         worker.enter(Phase::Compute, now);
