@@ -95,12 +95,21 @@ impl SharedLink {
     fn set_active(&mut self, active: usize) {
         self.active = active;
         let n = active.max(1);
+        (self.rate_mb_per_s, self.seconds_per_mb) = match self.rates.get(n) {
+            Some(&rates) => rates,
+            None => self.extend_rates(n),
+        };
+    }
+
+    /// Extends the table of rates by flow count up to `n` flows and returns the entry for `n`.
+    #[cold]
+    fn extend_rates(&mut self, n: usize) -> (f64, f64) {
         while self.rates.len() <= n {
             let flows = self.rates.len().max(1) as f64;
             let rate = self.flow_cap_mb_per_s.min(self.capacity_mb_per_s / flows);
             self.rates.push((rate, 1.0 / rate));
         }
-        (self.rate_mb_per_s, self.seconds_per_mb) = self.rates[n];
+        self.rates[n]
     }
 
     /// Number of active flows.
@@ -120,7 +129,11 @@ impl SharedLink {
         } else if now_s > self.last_s {
             self.served_mb += self.rate_mb_per_s * (now_s - self.last_s);
         }
-        self.last_s = self.last_s.max(now_s);
+        // `max` without its NaN handling (`last_s` is never NaN): the same value, fewer
+        // instructions on the hottest path.
+        if now_s > self.last_s {
+            self.last_s = now_s;
+        }
     }
 
     /// Starts flow `id` of `size_mb` at `now_s`.
@@ -161,7 +174,8 @@ impl SharedLink {
     #[inline]
     pub fn next_completion_s(&self) -> Option<f64> {
         let next = self.flows.get(self.head)?;
-        let left = (next.finish_mb - self.served_mb).max(0.0);
+        let left = next.finish_mb - self.served_mb;
+        let left = if left >= 0.0 { left } else { 0.0 };
         Some(self.last_s + left * self.seconds_per_mb)
     }
 
