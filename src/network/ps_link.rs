@@ -175,6 +175,7 @@ impl SharedLink {
     pub fn next_completion_s(&self) -> Option<f64> {
         let next = self.flows.get(self.head)?;
         let left = next.finish_mb - self.served_mb;
+        // `max(0.0)` without its NaN handling: the same value (a NaN would give 0.0 either way).
         let left = if left >= 0.0 { left } else { 0.0 };
         Some(self.last_s + left * self.seconds_per_mb)
     }

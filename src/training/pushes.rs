@@ -14,7 +14,7 @@
 use super::compute::ComputeTimes;
 use super::job::{Phase, TrainingJob};
 use crate::engine::{NANOS_PER_SEC, SimTime};
-use crate::network::{Direction, TransferNetwork};
+use crate::network::{Direction, SharedLink, TransferNetwork};
 
 /// The instant a transfer finishing at `seconds` is handled, if it is polled at `now`: rounded up
 /// to the next nanosecond, and always after `now` so that time moves on.
@@ -34,6 +34,13 @@ enum NextCompletion {
 }
 
 impl NextCompletion {
+    /// The next completion on `link`, which last changed at `changed`, if a flow is active.
+    #[inline]
+    fn on(link: &SharedLink, changed: SimTime) -> Option<Self> {
+        link.next_completion_s()
+            .map(|seconds| NextCompletion::Seconds { seconds, changed })
+    }
+
     /// The instant the completion is handled.
     #[inline]
     fn instant(self) -> SimTime {
@@ -191,12 +198,7 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                     worker.push_end = at;
                 });
                 self.pushes_in += finished as u32;
-                next = link
-                    .next_completion_s()
-                    .map(|seconds| NextCompletion::Seconds {
-                        seconds,
-                        changed: at,
-                    });
+                next = NextCompletion::on(link, at);
                 if self.pushes_in == self.plan.functions {
                     all_in = true;
                     break;
@@ -213,12 +215,7 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 let compute_end = worker.compute_end;
                 worker.enter(Phase::Communication, compute_end);
                 link.add(at.as_secs_f64(), w as usize, size_mb);
-                next = link
-                    .next_completion_s()
-                    .map(|seconds| NextCompletion::Seconds {
-                        seconds,
-                        changed: at,
-                    });
+                next = NextCompletion::on(link, at);
             } else {
                 break;
             }
