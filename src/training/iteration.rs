@@ -94,12 +94,8 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 ))
             }
             ComputeDraw::Factor(factor) => {
-                let work = self.compute_s_at_full_share
-                    * worker.cpu.fluid_rate(self.threads)
-                    * factor
-                    * share
-                    * self.job_factor
-                    + warmup_cpu_s;
+                let work =
+                    self.cpu_s_per_iteration * factor * share * self.job_factor + warmup_cpu_s;
                 worker.cpu.run(now, work, self.threads)?
             }
         };

@@ -144,8 +144,11 @@ pub struct TrainingJob<
     pub(super) rngs: Vec<ChaCha8Rng>,
     pub(super) iterations: u64,
     pub(super) threads: u32,
-    /// Seconds of compute per iteration at the full CPU share.
-    pub(super) compute_s_at_full_share: f64,
+    /// CPU-seconds of one iteration's compute: its seconds at the full CPU share times the CPU
+    /// consumed per second at that share (`FunctionCpu::fluid_rate`, the same for every worker).
+    /// Worked out once per job; a draw's work is this times its factor (the product associates
+    /// from the left, so the value is the one multiplied out per draw).
+    pub(super) cpu_s_per_iteration: f64,
     /// The last iteration's compute relative to a full one (its batch holds only the remaining
     /// samples).
     pub(super) last_iteration_share: f64,
@@ -306,6 +309,7 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
                 }
             })
             .collect();
+        let threads = platform.exposed_vcpus(plan.memory_mb);
         let mut job = TrainingJob {
             workload,
             platform,
@@ -319,8 +323,9 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
             workers,
             rngs,
             iterations,
-            threads: platform.exposed_vcpus(plan.memory_mb),
-            compute_s_at_full_share: f64::from(plan.local_batch) / rate,
+            threads,
+            cpu_s_per_iteration: f64::from(plan.local_batch) / rate
+                * FunctionCpu::new(platform, plan.memory_mb, a.cpu, 0.0).fluid_rate(threads),
             last_iteration_share: last_compute_s * rate / f64::from(plan.local_batch),
             job_factor: compute.job_factor(&mut crate::rng::stream(options.seed, JOB_STREAM)),
             latency,
