@@ -184,22 +184,39 @@ impl SharedLink {
     /// returns how many finished.
     #[inline]
     pub fn finish_each(&mut self, now_s: f64, mut on_finished: impl FnMut(usize)) -> usize {
+        let (flows, _) = self.finish_entries(now_s, |id, count| {
+            if count == 1 {
+                on_finished(id);
+            } else {
+                (id..id + count).for_each(&mut on_finished);
+            }
+        });
+        flows
+    }
+
+    /// Advances to `now_s` and calls `on_finished(first_id, count)` for every entry finished by
+    /// then (flows `first_id..first_id + count`, in order of finish point, then id); returns how
+    /// many flows and how many entries finished.
+    #[inline]
+    fn finish_entries(
+        &mut self,
+        now_s: f64,
+        mut on_finished: impl FnMut(usize, usize),
+    ) -> (usize, usize) {
         self.advance(now_s);
         let rate = self.rate_mb_per_s;
         let before = self.active;
         let mut active = before;
+        let first = self.head;
         while let Some(next) = self.flows.get(self.head) {
             if !finished(next.finish_mb - self.served_mb, next.size_mb, rate, now_s) {
                 break;
             }
-            if next.count == 1 {
-                on_finished(next.id);
-            } else {
-                (next.id..next.id + next.count).for_each(&mut on_finished);
-            }
+            on_finished(next.id, next.count);
             active -= next.count;
             self.head += 1;
         }
+        let entries = self.head - first;
         if self.head == self.flows.len() {
             self.flows.clear();
             self.head = 0;
@@ -212,13 +229,20 @@ impl SharedLink {
         if active != before {
             self.set_active(active);
         }
-        before - active
+        (before - active, entries)
     }
 
-    /// Advances to `now_s` and appends the ids of flows finished by then to `done`.
+    /// Advances to `now_s` and appends the ids of flows finished by then to `done`, in id order.
+    /// They come out by finish point, then id: already in id order when one entry finished (one
+    /// flow, or a group such as all of an iteration's pulls), so only several are checked and
+    /// sorted.
     #[inline]
     pub fn finish_until(&mut self, now_s: f64, done: &mut Vec<usize>) {
-        self.finish_each(now_s, |id| done.push(id));
+        let from = done.len();
+        let (_, entries) = self.finish_entries(now_s, |id, count| done.extend(id..id + count));
+        if entries > 1 && !done[from..].is_sorted() {
+            done[from..].sort_unstable();
+        }
     }
 }
 
@@ -265,13 +289,7 @@ impl TransferNetwork for FastTransfers {
     }
 
     fn finish_until(&mut self, now_s: f64, direction: Direction, done: &mut Vec<usize>) {
-        let from = done.len();
         self.links[direction.index()].finish_until(now_s, done);
-        // Flows come out by finish point, then id: already in id order when they are one group
-        // (all pulls), so the sort is needed only when they are not.
-        if !done[from..].is_sorted() {
-            done[from..].sort_unstable();
-        }
     }
 }
 
@@ -338,6 +356,34 @@ mod tests {
         let at = link.next_completion_s().unwrap();
         assert_eq!(link.finish_each(at, |id| ids.push(id)), 3);
         assert_eq!(ids, vec![1, 3, 5]);
+    }
+
+    #[test]
+    fn flows_finished_at_one_poll_come_out_of_finish_until_in_id_order() {
+        // Flow 7 starts first and flow 3 a hair later (their finish points differ by less than
+        // the rounding allowance), then a group 4..6 later still; polled at flow 7's completion
+        // all of them are done: `finish_each` hands them out by finish point (7, 3, 4, 5),
+        // `finish_until` in id order. A lone group is in id order as it comes.
+        let mut link = SharedLink::new(100.0, 50.0);
+        link.add(0.0, 7, 10.0);
+        link.add(1e-14, 3, 10.0);
+        link.add_group(2e-14, 4, 2, 10.0);
+        let at = link.next_completion_s().unwrap();
+        let mut by_finish_point = link.clone();
+        let mut ids = Vec::new();
+        assert_eq!(by_finish_point.finish_each(at, |id| ids.push(id)), 4);
+        assert_eq!(ids, vec![7, 3, 4, 5]);
+        let mut done = vec![99];
+        link.finish_until(at, &mut done);
+        assert_eq!(
+            done,
+            vec![99, 3, 4, 5, 7],
+            "earlier entries of `done` are left alone"
+        );
+        link.add_group(1.0, 2, 3, 10.0);
+        done.clear();
+        link.finish_until(link.next_completion_s().unwrap(), &mut done);
+        assert_eq!(done, vec![2, 3, 4]);
     }
 
     #[test]
