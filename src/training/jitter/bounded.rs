@@ -188,7 +188,7 @@ mod tests {
                 differ += usize::from(x != y);
             }
             if narrow {
-                // 12 (cv 0.0003) and 60 or so (cv 0.001) of 200,000 here.
+                // 12 (cv 0.0003) and 41 (cv 0.001) of 200,000 here.
                 assert!(differ < 200, "cv {cv}: {differ} differ");
             } else {
                 assert_eq!(differ, 0, "cv {cv}");
