@@ -43,7 +43,15 @@ pub struct FunctionCpu {
     phase_ns: u64,
     period_index: u64,
     used_ns: u64,
+    /// The longest burst (CPU-seconds) that [`FunctionCpu::run`] times with plain integer
+    /// arithmetic from a start before [`PLAIN_START_NS`]; longer bursts and later starts take the
+    /// saturating twin of the same arithmetic.
+    plain_work_s: f64,
 }
+
+/// Starts (ns, about 146 years) before which, with a burst of at most `plain_work_s`, no sum in
+/// the CFS arithmetic can pass 2^64: each stays below `2^62 + 2^62 + 2^31`.
+const PLAIN_START_NS: u64 = 1 << 62;
 
 impl FunctionCpu {
     /// The CPU of a function with `memory_mb` on `platform`. `phase_fraction` in `[0, 1)` places
@@ -55,6 +63,11 @@ impl FunctionCpu {
             .max(1);
         let quota_ns = ((share_vcpus * period_ns as f64).round() as u64).max(1);
         let phase_ns = ((phase_fraction.clamp(0.0, 1.0) * period_ns as f64) as u64) % period_ns;
+        // A burst of `w` ns waits about `w / per_period` whole periods of `p` ns each, and
+        // `per_period >= min(quota, p)`: so `w * ceil(p / min(quota, p)) <= 2^62` bounds the wait.
+        // Converted to seconds with a margin, so that rounding to nanoseconds stays within it.
+        let periods_per_quota = period_ns.div_ceil(quota_ns.min(period_ns));
+        let plain_work_s = ((1u64 << 62) / periods_per_quota) as f64 * 1e-9 * 0.999;
         FunctionCpu {
             mode,
             share_vcpus,
@@ -64,6 +77,7 @@ impl FunctionCpu {
             phase_ns,
             period_index: u64::MAX,
             used_ns: 0,
+            plain_work_s,
         }
     }
 
@@ -110,28 +124,63 @@ impl FunctionCpu {
     /// `benches/instructions.sh`).
     #[inline(always)]
     pub fn run(&mut self, start: SimTime, work_cpu_s: f64, threads: u32) -> Result<SimTime> {
-        // Finite and non-negative, as two float comparisons (NaN fails both): `is_finite` compiles
-        // to a dozen integer instructions here, 1.6% of a sweep point's.
+        // Finite, non-negative and short enough for plain arithmetic, as two float comparisons
+        // (NaN fails both; `is_finite` compiled to a dozen integer instructions here, 1.6% of a
+        // sweep point's), and a start far from the clock's end; anything else takes the cold path.
+        if !(0.0..=self.plain_work_s).contains(&work_cpu_s) || start.as_nanos() >= PLAIN_START_NS {
+            return self.run_unusual(start, work_cpu_s, threads);
+        }
+        Ok(match self.mode {
+            CpuMode::Fluid => self.run_fluid(start, work_cpu_s, threads),
+            CpuMode::Cfs => self.run_cfs::<false>(
+                start,
+                SimTime::from_secs_f64(work_cpu_s).as_nanos(),
+                threads,
+            ),
+        })
+    }
+
+    /// [`FunctionCpu::run`] for what its fast path does not take: invalid work (an error), and
+    /// bursts so long or starts so late that a sum could pass 2^64 ns (584 years), where the CFS
+    /// arithmetic saturates, so that such a burst ends at `SimTime::MAX` (never) instead of
+    /// wrapping round to an early time. (Saturating on the fast path too cost 1.35% of a sweep
+    /// point's instructions.)
+    #[cold]
+    #[inline(never)]
+    fn run_unusual(&mut self, start: SimTime, work_cpu_s: f64, threads: u32) -> Result<SimTime> {
         if !(0.0..=f64::MAX).contains(&work_cpu_s) {
             return Err(Error::Internal(format!(
                 "CPU work must be finite and >= 0, got {work_cpu_s}"
             )));
         }
-        let end = match self.mode {
-            CpuMode::Fluid => start.saturating_add(SimTime::from_secs_f64(
-                work_cpu_s / self.fluid_rate(threads),
-            )),
-            CpuMode::Cfs => self.run_cfs(
+        Ok(match self.mode {
+            CpuMode::Fluid => self.run_fluid(start, work_cpu_s, threads),
+            CpuMode::Cfs => self.run_cfs::<true>(
                 start,
                 SimTime::from_secs_f64(work_cpu_s).as_nanos(),
                 threads,
             ),
-        };
-        Ok(end)
+        })
     }
 
     #[inline(always)]
-    fn run_cfs(&mut self, start: SimTime, work_ns: u64, threads: u32) -> SimTime {
+    fn run_fluid(&self, start: SimTime, work_cpu_s: f64, threads: u32) -> SimTime {
+        start.saturating_add(SimTime::from_secs_f64(
+            work_cpu_s / self.fluid_rate(threads),
+        ))
+    }
+
+    /// The CFS arithmetic, with plain sums and products (`SATURATE = false`, for bursts and
+    /// starts that cannot overflow, see [`PLAIN_START_NS`]) or saturating ones.
+    #[inline(always)]
+    fn run_cfs<const SATURATE: bool>(
+        &mut self,
+        start: SimTime,
+        work_ns: u64,
+        threads: u32,
+    ) -> SimTime {
+        let add = |a: u64, b: u64| if SATURATE { a.saturating_add(b) } else { a + b };
+        let mul = |a: u64, b: u64| if SATURATE { a.saturating_mul(b) } else { a * b };
         if work_ns == 0 {
             return start;
         }
@@ -139,13 +188,9 @@ impl FunctionCpu {
         let par = u64::from(threads.min(self.exposed_vcpus).max(1));
         let t = start.as_nanos();
         // Periods start at phase + k * p; index them from the one containing t.
-        // Saturating wherever a sum can pass 2^64 ns (584 years): a validated job is estimated at
-        // 10^9 simulated seconds at most, but slow draws stretch it, and the model is a public
-        // function; a burst past the clock's range must end at `SimTime::MAX` (never), not wrap
-        // round to an early time. (Measured: 1.35% of a sweep point's instructions.)
-        let shifted = t.saturating_add(p - self.phase_ns);
+        let shifted = add(t, p - self.phase_ns);
         let index = shifted / p;
-        let period_end = t.saturating_add(p - shifted % p);
+        let period_end = add(t, p - shifted % p);
         if index != self.period_index {
             self.period_index = index;
             self.used_ns = 0;
@@ -170,10 +215,10 @@ impl FunctionCpu {
         let per_period = self.quota_ns.min(par * p);
         let whole = (remaining - 1) / per_period;
         let last = remaining - whole * per_period;
-        let last_start = period_end.saturating_add(whole.saturating_mul(p));
-        self.period_index = (index + 1).saturating_add(whole);
+        let last_start = add(period_end, mul(whole, p));
+        self.period_index = add(index + 1, whole);
         self.used_ns = last;
-        SimTime(last_start.saturating_add(wall(last)))
+        SimTime(add(last_start, wall(last)))
     }
 }
 
@@ -351,6 +396,16 @@ mod tests {
                     );
                 }
                 assert_eq!(c.run(start, f64::MAX, 1).unwrap(), SimTime::MAX);
+            }
+            // The longest burst the plain arithmetic takes, from its latest start, at a small
+            // share (many periods per quota) and a large one: no overflow (debug builds check).
+            for memory_mb in [128, 3008] {
+                let mut c = cpu("aws-2020", memory_mb, mode, 0.9);
+                let start = SimTime(PLAIN_START_NS - 1);
+                for threads in [1, 2] {
+                    let end = c.run(start, c.plain_work_s, threads).unwrap();
+                    assert!(end > start && end < SimTime::MAX, "{mode:?} {memory_mb} MB");
+                }
             }
         }
     }
