@@ -130,14 +130,7 @@ impl FunctionCpu {
         if !(0.0..=self.plain_work_s).contains(&work_cpu_s) || start.as_nanos() >= PLAIN_START_NS {
             return self.run_unusual(start, work_cpu_s, threads);
         }
-        Ok(match self.mode {
-            CpuMode::Fluid => self.run_fluid(start, work_cpu_s, threads),
-            CpuMode::Cfs => self.run_cfs::<false>(
-                start,
-                SimTime::from_secs_f64(work_cpu_s).as_nanos(),
-                threads,
-            ),
-        })
+        Ok(self.burst::<false>(start, work_cpu_s, threads))
     }
 
     /// [`FunctionCpu::run`] for what its fast path does not take: invalid work (an error), and
@@ -153,21 +146,27 @@ impl FunctionCpu {
                 "CPU work must be finite and >= 0, got {work_cpu_s}"
             )));
         }
-        Ok(match self.mode {
-            CpuMode::Fluid => self.run_fluid(start, work_cpu_s, threads),
-            CpuMode::Cfs => self.run_cfs::<true>(
+        Ok(self.burst::<true>(start, work_cpu_s, threads))
+    }
+
+    /// When valid work ends, in either model; `SATURATE` as for [`FunctionCpu::run_cfs`].
+    #[inline(always)]
+    fn burst<const SATURATE: bool>(
+        &mut self,
+        start: SimTime,
+        work_cpu_s: f64,
+        threads: u32,
+    ) -> SimTime {
+        match self.mode {
+            CpuMode::Fluid => start.saturating_add(SimTime::from_secs_f64(
+                work_cpu_s / self.fluid_rate(threads),
+            )),
+            CpuMode::Cfs => self.run_cfs::<SATURATE>(
                 start,
                 SimTime::from_secs_f64(work_cpu_s).as_nanos(),
                 threads,
             ),
-        })
-    }
-
-    #[inline(always)]
-    fn run_fluid(&self, start: SimTime, work_cpu_s: f64, threads: u32) -> SimTime {
-        start.saturating_add(SimTime::from_secs_f64(
-            work_cpu_s / self.fluid_rate(threads),
-        ))
+        }
     }
 
     /// The CFS arithmetic, with plain sums and products (`SATURATE = false`, for bursts and
