@@ -95,11 +95,14 @@ fn the_pai_check_tells_a_gpu_cluster_from_lambda() {
     let jobs = data::pai_cov_by_job(&dir).unwrap();
     let held_out = pai::half(&jobs, 1);
     let (lo, hi) = pai::split_ratio_range(&jobs, 0.5, 400).unwrap();
+    // The model's CoVs as `pai::model_covs` draws them (20,000 samples of 10 workers): the fitted
+    // median sits where about half the samples have no straggler, so a smaller sample's median
+    // may fall on either side of that step.
     let median_ratio = |jitter: &Jitter| {
         let mut rng = lambdasim::rng::stream(2022, 0);
-        let mut covs: Vec<f64> = (0..5000)
+        let mut covs: Vec<f64> = (0..pai::SAMPLES)
             .map(|_| {
-                let times: Vec<f64> = (0..10).map(|_| jitter.sample(&mut rng)).collect();
+                let times: Vec<f64> = (0..pai::WORKERS).map(|_| jitter.sample(&mut rng)).collect();
                 lambdasim::stats::mean_and_cov(&times).1
             })
             .collect();
@@ -132,14 +135,15 @@ fn the_shipped_calibrations_are_what_the_fits_return() {
     );
     assert!(search.value >= shipped - 1e-4, "{search:?} vs {shipped}");
     assert!((fitted.probability / Mixture::PAI.probability - 1.0).abs() < 0.01);
-    // Lambda: the fit's first simplex around the shipped values finds nothing better, so five
-    // evaluations return them unchanged (the full fit: `lambdasim calibrate lambda`).
+    // Lambda: the fit's first simplex around the shipped values (four evaluations for its three
+    // parameters) finds nothing better, so it returns them unchanged (the full fit: `lambdasim
+    // calibrate lambda`).
     let data = SpreadData {
         benchmark: data::faas_benchmark(&dir, 10).unwrap(),
         fedless: fedless_runs(&dir).unwrap(),
     };
     let parallel = Parallelism::threads(None).unwrap();
-    let f = fit(Mixture::LAMBDA, &data, Effort::FIT, 5, &parallel).unwrap();
-    assert_eq!(f.search.evaluations, 5);
+    let f = fit(Mixture::LAMBDA, &data, Effort::FIT, 4, &parallel).unwrap();
+    assert_eq!(f.search.evaluations, 4);
     assert_eq!(f.params, Mixture::LAMBDA);
 }
