@@ -47,6 +47,17 @@ fn simulate_json_is_golden() {
 }
 
 #[test]
+fn simulate_in_the_default_world_is_golden() {
+    // The shipped, calibrated world (`lambda` variation, CFS): any change to its draws or its
+    // calibrated constants shows here.
+    let out = lambdasim(&words(
+        "simulate -w mobilenet -n 8 -m 3008 --epochs 0.5 -f json",
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    golden("simulate_mobilenet_8x3008_default.json", &stdout(&out));
+}
+
+#[test]
 fn simulate_ideal_csv_and_predict_json_are_golden() {
     let out = lambdasim(&[
         "simulate", "-w", "resnet50", "-n", "8", "-m", "3008", "--ideal", "-f", "csv",
