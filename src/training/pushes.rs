@@ -209,12 +209,27 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                     break;
                 }
                 now = at;
-                self.arrivals.advance();
-                self.arrivals_handled += 1;
-                let worker = &mut self.workers[w as usize];
-                let compute_end = worker.compute_end;
-                worker.enter(Phase::Communication, compute_end);
-                link.add(at.as_secs_f64(), w as usize, size_mb);
+                // Workers `w, w + 1, ...` whose pushes start at this same instant join the link
+                // as one group: no completion can come between them (one due by `at` went first,
+                // and one computed after a start at `at` is due after it), and `count` flows of
+                // one size started together are what `count` such flows started one by one are,
+                // finish points, rates and the order of completion included (tested against the
+                // event path, which starts them one by one). Without a continuous spread between
+                // functions most of an iteration's pushes start together.
+                let mut count = 0;
+                loop {
+                    self.arrivals.advance();
+                    let worker = &mut self.workers[(w + count) as usize];
+                    let compute_end = worker.compute_end;
+                    worker.enter(Phase::Communication, compute_end);
+                    count += 1;
+                    match self.arrivals.peek() {
+                        Some((same, next_worker)) if same == at && next_worker == w + count => {}
+                        _ => break,
+                    }
+                }
+                self.arrivals_handled += u64::from(count);
+                link.add_group(at.as_secs_f64(), w as usize, count as usize, size_mb);
                 next = NextCompletion::on(link, at);
             } else {
                 break;
