@@ -8,9 +8,9 @@
 //! so every factor is bounded. Models, chosen at run time by name:
 //!
 //! * `lambda`: AWS Lambda as the λDNN paper measured it (the default): a mixture without a
-//!   body (its CoV held at 0), rare exponential slowdowns, and a per-job factor, fitted jointly to the
-//!   paper's closed-form errors (Sec. 5.2) and the measured worker-to-worker spread of Lambda
-//!   functions (`lambdasim calibrate lambda`; [`mixture::Mixture::LAMBDA`]).
+//!   body (its CoV held at 0), rare exponential slowdowns, and a per-job factor, fitted jointly
+//!   to the paper's closed-form errors (Sec. 5.2) and the measured worker-to-worker spread of
+//!   Lambda functions (`lambdasim calibrate lambda`; [`mixture::Mixture::LAMBDA`]).
 //!   `lambda{cv=,p=,slowdown=,job_cv=}` sets the parameters (missing ones take the calibrated
 //!   values).
 //! * `pai`: the heavy-tailed straggler mixture calibrated to the Alibaba PAI traces (a GPU
