@@ -248,8 +248,9 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
-    /// Draws `n` factors of a mixture without a body (so a factor is `(1 + X) / E[1 + X]` exactly
-    /// up to rounding) and returns the extra slowdowns of the workers that straggled.
+    /// Draws `n` factors of a mixture without a body or job factor (so a factor is
+    /// `(1 + B X) / E[1 + B X]` up to rounding) and returns the extra slowdowns `X` of the workers
+    /// that straggled.
     fn stragglers(params: Mixture, n: usize, seed: u64) -> Vec<f64> {
         let sampler = Sampler::new(params).unwrap();
         let mut rng = crate::rng::stream(seed, 0);
