@@ -95,18 +95,11 @@ fn the_pai_check_tells_a_gpu_cluster_from_lambda() {
     let jobs = data::pai_cov_by_job(&dir).unwrap();
     let held_out = pai::half(&jobs, 1);
     let (lo, hi) = pai::split_ratio_range(&jobs, 0.5, 400).unwrap();
-    // The model's CoVs as `pai::model_covs` draws them (20,000 samples of 10 workers): the fitted
-    // median sits where about half the samples have no straggler, so a smaller sample's median
-    // may fall on either side of that step.
+    // The model's CoVs as the PAI fit and check draw them (20,000 samples of 10 workers): the
+    // fitted median sits where about half the samples have no straggler, so a smaller sample's
+    // median may fall on either side of that step.
     let median_ratio = |jitter: &Jitter| {
-        let mut rng = lambdasim::rng::stream(2022, 0);
-        let mut covs: Vec<f64> = (0..pai::SAMPLES)
-            .map(|_| {
-                let times: Vec<f64> = (0..pai::WORKERS).map(|_| jitter.sample(&mut rng)).collect();
-                lambdasim::stats::mean_and_cov(&times).1
-            })
-            .collect();
-        covs.sort_by(f64::total_cmp);
+        let covs = pai::covs_of(jitter);
         pai::quantile(&covs, 0.5) / pai::quantile(&held_out, 0.5)
     };
     let pai_ratio = median_ratio(&Jitter::parse("jitter", "pai").unwrap());

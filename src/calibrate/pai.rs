@@ -42,6 +42,12 @@ pub fn half(jobs: &[Vec<f64>], first: usize) -> Vec<f64> {
 /// The model's sorted CoV distribution for straggler parameters `params`.
 pub fn model_covs(params: Mixture) -> Result<Vec<f64>> {
     let jitter = Jitter::straggler(params).map_err(|e| crate::Error::invalid("jitter", e))?;
+    Ok(covs_of(&jitter))
+}
+
+/// The sorted CoV distribution of `SAMPLES` samples of `WORKERS` independent draws of any
+/// variation model `jitter` (fixed seed): what a PAI job's across-worker CoV would be under it.
+pub fn covs_of(jitter: &Jitter) -> Vec<f64> {
     let mut rng = crate::rng::stream(2022, 0);
     let mut covs: Vec<f64> = (0..SAMPLES)
         .map(|_| {
@@ -50,7 +56,7 @@ pub fn model_covs(params: Mixture) -> Result<Vec<f64>> {
         })
         .collect();
     covs.sort_by(f64::total_cmp);
-    Ok(covs)
+    covs
 }
 
 /// The 2.5% and 97.5% quantiles, over `splits` seeded random splits of the jobs into two halves,
