@@ -35,7 +35,8 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
     /// Worker `w` finished its pull with a checkpoint pending: it stops at the iteration boundary
     /// (workers other than 0 end their invocation); once all have stopped, worker 0 saves.
     pub(super) fn stop_for_checkpoint(&mut self, now: SimTime, w: usize) {
-        self.workers[w].enter(Phase::Checkpoint, now);
+        self.phases
+            .enter(&mut self.workers[w], Phase::Checkpoint, now);
         if w != 0 {
             self.end_invocation(w, now);
         }

@@ -56,7 +56,8 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         }
         self.bill.s3_gets += self.platform.s3_gets_for(self.shard_mb());
         let load = self.s3_transfer(self.shard_mb());
-        self.workers[w as usize].enter(Phase::Load, now);
+        self.phases
+            .enter(&mut self.workers[w as usize], Phase::Load, now);
         self.engine
             .schedule_at(now.saturating_add(load), Event::LoadDone(w));
     }
@@ -68,7 +69,7 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
     #[inline(always)]
     pub(super) fn begin_compute(&mut self, now: SimTime, w: usize) -> Result<()> {
         let worker = &mut self.workers[w];
-        worker.enter(Phase::Compute, now);
+        self.phases.enter(worker, Phase::Compute, now);
         worker.compute_start = now;
         // The last iteration's batch holds only the remaining samples; the first iterations after
         // a start spend extra CPU time while the framework warms up.
@@ -117,7 +118,7 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
     pub(super) fn compute_done(&mut self, now: SimTime, w: usize) {
         let worker = &mut self.workers[w];
         let compute_end = worker.compute_end;
-        worker.enter(Phase::Communication, compute_end);
+        self.phases.enter(worker, Phase::Communication, compute_end);
         if let Some(observer) = self.observer.as_deref_mut() {
             observer.compute_finished(
                 w as u32,
@@ -171,7 +172,8 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
     }
 
     pub(super) fn push_done(&mut self, now: SimTime, w: usize) {
-        self.workers[w].enter(Phase::BarrierWait, now);
+        self.phases
+            .enter(&mut self.workers[w], Phase::BarrierWait, now);
         self.workers[w].push_end = now;
         self.pushes_in += 1;
         if self.pushes_in == self.plan.functions {
@@ -193,9 +195,17 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
 
     pub(super) fn aggregation_done(&mut self, now: SimTime) {
         self.aggregation_end = now;
+        // Every worker is waiting at the barrier: they all move on at once.
         for worker in &mut self.workers {
-            worker.enter(Phase::Communication, now);
+            debug_assert_eq!(worker.phase, Phase::BarrierWait);
+            worker.phase = Phase::Communication;
         }
+        self.phases.moved(
+            Phase::BarrierWait,
+            Phase::Communication,
+            now,
+            self.workers.len() as u64,
+        );
         let iteration = self.workers[0].iteration;
         if let Some(observer) = self.observer.as_deref_mut() {
             observer.aggregated(iteration, self.gradients_in, now);
@@ -264,7 +274,7 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
             return Ok(());
         }
         let worker = &mut self.workers[w];
-        worker.enter(Phase::BarrierWait, now);
+        self.phases.enter(worker, Phase::BarrierWait, now);
         worker.end = Some(now);
         self.end_invocation(w, now);
         self.finished_workers += 1;

@@ -21,6 +21,7 @@ use super::compute::ComputeTimes;
 use super::observer::Observer;
 use super::options::SimOptions;
 use super::outcome::{Outcome, Status};
+use super::phases::PhaseTotals;
 use super::pushes::Arrivals;
 use crate::engine::{Engine, SimTime};
 use crate::error::{Error, Result};
@@ -62,9 +63,8 @@ pub(super) enum Event {
 
 pub(super) struct Worker {
     pub(super) cpu: FunctionCpu,
+    /// The phase the worker is in (its time there is counted in [`PhaseTotals`]).
     pub(super) phase: Phase,
-    pub(super) phase_start: SimTime,
-    pub(super) in_phase_ns: [u64; 6],
     pub(super) iteration: u64,
     /// Iterations begun since this invocation started (for the warm-up).
     pub(super) since_start: u32,
@@ -74,14 +74,6 @@ pub(super) struct Worker {
     pub(super) end: Option<SimTime>,
     pub(super) billing_start: SimTime,
     pub(super) invocation_open: bool,
-}
-
-impl Worker {
-    pub(super) fn enter(&mut self, phase: Phase, now: SimTime) {
-        self.in_phase_ns[self.phase as usize] += now.saturating_sub(self.phase_start).as_nanos();
-        self.phase = phase;
-        self.phase_start = now;
-    }
 }
 
 /// The links of `plan`'s deployment on `platform`, with the network efficiency applied when the
@@ -141,6 +133,8 @@ pub struct TrainingJob<
     pub(super) network: N,
     pub(super) engine: Engine<Event>,
     pub(super) workers: Vec<Worker>,
+    /// Time in each phase, summed over the workers.
+    pub(super) phases: PhaseTotals,
     pub(super) rngs: Vec<ChaCha8Rng>,
     pub(super) iterations: u64,
     pub(super) threads: u32,
@@ -296,8 +290,6 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
                 Worker {
                     cpu: FunctionCpu::new(platform, plan.memory_mb, a.cpu, phase),
                     phase: Phase::ColdStart,
-                    phase_start: SimTime::ZERO,
-                    in_phase_ns: [0; 6],
                     iteration: 0,
                     since_start: 0,
                     compute_start: SimTime::ZERO,
@@ -321,6 +313,7 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
             network,
             engine: Engine::with_capacity(4 * plan.functions as usize + 8),
             workers,
+            phases: PhaseTotals::default(),
             rngs,
             iterations,
             threads,

@@ -27,7 +27,7 @@
 //!
 //! Files: [`job`] (the event loop, [`TrainingJob`]), [`iteration`] (one iteration's events),
 //! [`pushes`] (an iteration's pushes in one loop on the fast network),
-//! [`checkpoint`], [`billing`], [`outcome`],
+//! [`checkpoint`], [`billing`], [`outcome`], [`phases`] (the time breakdown's sums),
 //! [`options`], [`observer`], [`compute`], [`jitter`], [`bounds`] (proven lower bounds on a job's
 //! time and cost), [`timeline`] (the timeline CSV).
 
@@ -41,6 +41,7 @@ pub mod job;
 pub mod observer;
 pub mod options;
 pub mod outcome;
+pub mod phases;
 pub mod pushes;
 pub mod timeline;
 

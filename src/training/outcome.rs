@@ -207,21 +207,13 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         };
         let platform = self.platform;
         let plan = self.plan;
-        let mut phase_ns = [0u64; 6];
         for w in 0..self.workers.len() {
-            // A worker still waiting at the end (for others, or killed mid-save) was waiting.
-            let phase = match self.workers[w].phase {
-                Phase::Checkpoint => Phase::Checkpoint,
-                _ => Phase::BarrierWait,
-            };
-            self.workers[w].enter(phase, end);
+            // Every worker's time runs to the end, in the phase it is in.
+            self.phases.close(self.workers[w].phase, end);
             self.end_invocation(w, end);
-            for (total, ns) in phase_ns.iter_mut().zip(self.workers[w].in_phase_ns) {
-                *total += ns;
-            }
         }
         let n = f64::from(plan.functions);
-        let mean_s = |phase: Phase| phase_ns[phase as usize] as f64 / n * 1e-9;
+        let mean_s = |phase: Phase| self.phases.ns(phase) as f64 / n * 1e-9;
         let time_s = end.as_secs_f64();
         let cost = self.bill.cost(platform, plan.parameter_servers, time_s);
         let options = self.options;

@@ -194,9 +194,16 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 let workers = &mut self.workers;
                 let finished = link.finish_each(at.as_secs_f64(), |w| {
                     let worker = &mut workers[w];
-                    worker.enter(Phase::BarrierWait, at);
+                    debug_assert_eq!(worker.phase, Phase::Communication);
+                    worker.phase = Phase::BarrierWait;
                     worker.push_end = at;
                 });
+                self.phases.moved(
+                    Phase::Communication,
+                    Phase::BarrierWait,
+                    at,
+                    finished as u64,
+                );
                 self.pushes_in += finished as u32;
                 next = NextCompletion::on(link, at);
                 if self.pushes_in == self.plan.functions {
@@ -216,12 +223,15 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 // finish points, rates and the order of completion included (tested against the
                 // event path, which starts them one by one). Without a continuous spread between
                 // functions most of an iteration's pushes start together.
+                // Their computes ended at one instant too (`at` less the latency).
+                let compute_end = self.workers[w as usize].compute_end;
                 let mut count = 0;
                 loop {
                     self.arrivals.advance();
                     let worker = &mut self.workers[(w + count) as usize];
-                    let compute_end = worker.compute_end;
-                    worker.enter(Phase::Communication, compute_end);
+                    debug_assert_eq!(worker.phase, Phase::Compute);
+                    debug_assert_eq!(worker.compute_end, compute_end);
+                    worker.phase = Phase::Communication;
                     count += 1;
                     match self.arrivals.peek() {
                         Some((same, next_worker)) if same == at && next_worker == w + count => {}
@@ -229,6 +239,12 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                     }
                 }
                 self.arrivals_handled += u64::from(count);
+                self.phases.moved(
+                    Phase::Compute,
+                    Phase::Communication,
+                    compute_end,
+                    u64::from(count),
+                );
                 link.add_group(at.as_secs_f64(), w as usize, count as usize, size_mb);
                 next = NextCompletion::on(link, at);
             } else {
