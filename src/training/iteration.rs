@@ -155,16 +155,16 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         self.batching = direction == Direction::Pull && done.len() == self.workers.len();
         if self.batching {
             self.arrivals.clear();
-        }
-        for &w in &done {
-            match direction {
-                Direction::Push => self.push_done(now, w),
-                Direction::Pull => self.pull_done(now, w)?,
-            }
-        }
-        if self.batching {
+            self.all_pulls_done(now)?;
             self.batching = false;
             self.arrivals.seal();
+        } else {
+            for &w in &done {
+                match direction {
+                    Direction::Push => self.push_done(now, w),
+                    Direction::Pull => self.pull_done(now, w)?,
+                }
+            }
         }
         self.done = done;
         self.arm(now, direction);
@@ -240,6 +240,27 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
             self.workload.model_mb,
         );
         self.arm(now, Direction::Pull);
+    }
+
+    /// Every worker's pull finished at `now`: [`Self::pull_done`] for each, in worker order. They
+    /// all pulled after one aggregation, so they are in one iteration, and whether they carry on
+    /// with the next one is decided once for all: the steady state's loop is then the iteration
+    /// count and the next compute start alone (an observer sees each pull as `pull_done` tells it).
+    fn all_pulls_done(&mut self, now: SimTime) -> Result<()> {
+        let iteration = self.workers[0].iteration;
+        if self.observer.is_some() || iteration + 1 >= self.iterations || self.checkpoint_pending {
+            for w in 0..self.workers.len() {
+                self.pull_done(now, w)?;
+            }
+            return Ok(());
+        }
+        debug_assert_eq!(self.pulls_in, 0);
+        for w in 0..self.workers.len() {
+            debug_assert_eq!(self.workers[w].iteration, iteration);
+            self.workers[w].iteration += 1;
+            self.begin_compute(now, w)?;
+        }
+        Ok(())
     }
 
     pub(super) fn pull_done(&mut self, now: SimTime, w: usize) -> Result<()> {
