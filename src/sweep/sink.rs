@@ -30,7 +30,7 @@ use crate::atomic::write_atomically;
 use crate::error::{Error, Result};
 use crate::evaluate::{ReplicaRecord, SummaryBuilder};
 use crate::fingerprint::Sha256Stream;
-use crate::record::{self, csv_line, flat};
+use crate::record::{self, Fields, csv_line, flat};
 
 /// Legacy column names kept after the summary: (name, the summary column it copies).
 const ALIASES: [(&str, &str); 3] = [
@@ -116,43 +116,46 @@ impl Layout {
 
     /// The CSV lines of point record `r` (one, or one per replica) and how many there are.
     fn rows(&self, config: &SweepConfig, r: &PointRecord) -> Result<(String, u64)> {
-        let mut fields = vec![r.point.to_string()];
-        fields.extend(config.axis_texts(r.point));
-        let mut settings = Vec::with_capacity(self.settings.len());
+        let mut fields = Fields::default();
+        fields.push_display(r.point);
+        for text in config.axis_texts(r.point) {
+            fields.push(&text);
+        }
+        let mut settings = Fields::default();
         record::fields(&r.settings, &mut settings)?;
-        fields.extend(
-            settings
-                .into_iter()
-                .zip(&self.settings)
-                .filter(|(_, keep)| **keep)
-                .map(|(v, _)| v),
-        );
+        for (value, _) in settings
+            .iter()
+            .zip(&self.settings)
+            .filter(|(_, keep)| **keep)
+        {
+            fields.push(value);
+        }
         for name in &self.base {
             let text = config
                 .base_columns
                 .iter()
                 .find(|(k, _)| k == name)
-                .map_or(String::new(), |(_, v)| v.clone());
+                .map_or("", |(_, v)| v.as_str());
             fields.push(text);
         }
         if self.seed {
-            fields.push(r.seed.to_string());
+            fields.push_display(r.seed);
         }
         if config.per_replica {
             let mut text = String::new();
             for run in &r.runs {
                 let mut line = fields.clone();
                 record::fields(&ReplicaRecord::from(run), &mut line)?;
-                text.push_str(&csv_line(&line));
+                text.push_str(&csv_line(line.iter()));
             }
             return Ok((text, r.runs.len() as u64));
         }
         let summary_start = fields.len();
         record::fields(&r.summary, &mut fields)?;
         for &offset in &self.aliases {
-            fields.push(fields[summary_start + offset].clone());
+            fields.push_copy(summary_start + offset);
         }
-        Ok((csv_line(&fields), 1))
+        Ok((csv_line(fields.iter()), 1))
     }
 }
 
