@@ -90,6 +90,16 @@ impl SharedLink {
         link
     }
 
+    /// An idle link that will carry up to `flows` flows at once (more are allowed): room for them
+    /// and their rates set aside now, so that the link never grows while it runs.
+    pub fn for_flows(capacity_mb_per_s: f64, flow_cap_mb_per_s: f64, flows: usize) -> Self {
+        let mut link = SharedLink::new(capacity_mb_per_s, flow_cap_mb_per_s);
+        link.flows.reserve(flows);
+        link.rates.reserve(flows + 1);
+        link.extend_rates(flows);
+        link
+    }
+
     /// Sets the number of active flows and their rate.
     #[inline]
     fn set_active(&mut self, active: usize) {
@@ -262,7 +272,11 @@ impl FastTransfers {
     /// Idle links for `topology`.
     pub fn new(topology: Topology) -> Self {
         let p = topology.parameter_servers.max(1) as f64;
-        let link = SharedLink::new(topology.ps_mb_per_s, topology.function_mb_per_s / p);
+        let link = SharedLink::for_flows(
+            topology.ps_mb_per_s,
+            topology.function_mb_per_s / p,
+            topology.functions,
+        );
         FastTransfers {
             links: [link.clone(), link],
             parameter_servers: p,
