@@ -104,7 +104,7 @@ impl Arrivals {
     /// Adds worker `w`'s push start.
     #[inline]
     pub(super) fn push(&mut self, at: SimTime, w: u32) {
-        let fits = at.as_nanos() < 1 << (u64::BITS - WORKER_BITS) && w < 1 << WORKER_BITS;
+        let fits = at.as_nanos() < 1 << (u64::BITS - WORKER_BITS) && w < (1 << WORKER_BITS) - 1;
         if fits && self.pairs.is_empty() {
             self.packed
                 .push((at.as_nanos() << WORKER_BITS) | u64::from(w));
@@ -143,6 +143,21 @@ impl Arrivals {
     #[inline]
     pub(super) fn advance(&mut self) {
         self.next += 1;
+    }
+
+    /// Hands out the next arrival, which is worker `w`'s at `at`, and says whether the one after
+    /// it is worker `w + 1`'s at the same instant. Packed, that is one integer comparison: the
+    /// following key is this key plus one (a worker below `2^WORKER_BITS - 1` never carries into
+    /// the time).
+    #[inline]
+    fn advance_in_group(&mut self, at: SimTime, w: u32) -> bool {
+        self.next += 1;
+        if self.pairs.is_empty() {
+            let key = (at.as_nanos() << WORKER_BITS) | u64::from(w);
+            self.packed.get(self.next) == Some(&(key + 1))
+        } else {
+            self.pairs.get(self.next) == Some(&(at, w + 1))
+        }
     }
 
     /// Whether arrivals are still to be handed out.
@@ -227,15 +242,14 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 let compute_end = self.workers[w as usize].compute_end;
                 let mut count = 0;
                 loop {
-                    self.arrivals.advance();
                     let worker = &mut self.workers[(w + count) as usize];
                     debug_assert_eq!(worker.phase, Phase::Compute);
                     debug_assert_eq!(worker.compute_end, compute_end);
                     worker.phase = Phase::Communication;
+                    let more = self.arrivals.advance_in_group(at, w + count);
                     count += 1;
-                    match self.arrivals.peek() {
-                        Some((same, next_worker)) if same == at && next_worker == w + count => {}
-                        _ => break,
+                    if !more {
+                        break;
                     }
                 }
                 self.arrivals_handled += u64::from(count);
@@ -300,6 +314,34 @@ mod tests {
             let mut expected = batch.clone();
             expected.sort_by_key(|&(at, w)| (at, w));
             assert_eq!(drain(&mut arrivals), expected, "case {case}");
+        }
+    }
+
+    #[test]
+    fn a_group_is_the_next_workers_at_the_same_instant_packed_or_not() {
+        // Worker 2 follows 1 at 5 ns; 3 is at another instant; 5 follows 4 only if both are at
+        // 9 ns. The last worker a packed key can hold, and one past it (which moves the batch to
+        // pairs), must not be taken for worker 0 of the next nanosecond.
+        let last = (1 << WORKER_BITS) - 2;
+        for (batch, expected) in [
+            (
+                vec![(5, 1), (5, 2), (6, 3), (9, 4), (9, 5), (9, 7)],
+                vec![true, false, false, true, false, false],
+            ),
+            (vec![(5, last), (6, 0)], vec![false, false]),
+            (vec![(5, last + 1), (6, 0)], vec![false, false]),
+            (vec![(5, last), (5, last + 1)], vec![true, false]),
+        ] {
+            let mut arrivals = Arrivals::with_capacity(0);
+            for &(at, w) in &batch {
+                arrivals.push(SimTime(at), w);
+            }
+            arrivals.seal();
+            let mut follows = Vec::new();
+            while let Some((at, w)) = arrivals.peek() {
+                follows.push(arrivals.advance_in_group(at, w));
+            }
+            assert_eq!(follows, expected, "{batch:?}");
         }
     }
 
