@@ -63,44 +63,15 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
     }
 
     /// Worker `w` begins an iteration at `now`: draws its compute time, runs it on the function's
-    /// CPU and adds (or queues) its push start. Forced inline: it runs once per worker-iteration,
-    /// mostly from the pull completions' loop, where inlining it saves 2.7% of a sweep point's
-    /// instructions (measured with `benches/instructions.sh`).
-    #[inline(always)]
+    /// CPU and adds (or queues) its push start. (The steady state's workers begin theirs in
+    /// [`Self::all_pulls_done`].)
     pub(super) fn begin_compute(&mut self, now: SimTime, w: usize) -> Result<()> {
         let worker = &mut self.workers[w];
         self.phases.enter(worker, Phase::Compute, now);
-        worker.compute_start = now;
-        // The last iteration's batch holds only the remaining samples; the first iterations after
-        // a start spend extra CPU time while the framework warms up.
-        let share = if worker.iteration + 1 == self.iterations {
-            self.last_iteration_share
-        } else {
-            1.0
-        };
-        let warmup_cpu_s = if self.options.assumptions.warmup {
-            self.workload.warmup_cpu_s(worker.since_start)
-        } else {
-            0.0
-        };
-        worker.since_start = worker.since_start.saturating_add(1);
-        let done = match self
-            .compute
-            .draw(w as u32, worker.iteration, &mut self.rngs[w])
-        {
-            ComputeDraw::WallTime(took) => {
-                let warmup_s = warmup_cpu_s / worker.cpu.fluid_rate(1);
-                now.saturating_add(SimTime::from_secs_f64(
-                    took * share * self.job_factor + warmup_s,
-                ))
-            }
-            ComputeDraw::Factor(factor) => {
-                let work =
-                    self.cpu_s_per_iteration * factor * share * self.job_factor + warmup_cpu_s;
-                worker.cpu.run(now, work, self.threads)?
-            }
-        };
-        worker.compute_end = done;
+        let (iteration, since_start) = (worker.iteration, worker.since_start);
+        let batch = self.batch_of(iteration, since_start);
+        let done = self.run_compute(now, w, batch)?;
+        let worker = &self.workers[w];
         if let Some(observer) = self.observer.as_deref_mut() {
             observer.compute_started(w as u32, worker.iteration, now);
         }
@@ -112,6 +83,52 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 .schedule_at(push_start, Event::ComputeDone(w as u32));
         }
         Ok(())
+    }
+
+    /// The batch of a worker's `iteration`, its `since_start`-th since its function started: its
+    /// share of a full batch (the last iteration's holds only the remaining samples) and the
+    /// extra CPU-seconds of the framework's warm-up.
+    #[inline(always)]
+    fn batch_of(&self, iteration: u64, since_start: u32) -> Batch {
+        Batch {
+            share: if iteration + 1 == self.iterations {
+                self.last_iteration_share
+            } else {
+                1.0
+            },
+            warmup_cpu_s: if self.options.assumptions.warmup {
+                self.workload.warmup_cpu_s(since_start)
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Worker `w` computes `batch` from `now`: draws its compute time, runs it on the function's
+    /// CPU, and returns (and records) when the compute ends.
+    #[inline(always)]
+    fn run_compute(&mut self, now: SimTime, w: usize, batch: Batch) -> Result<SimTime> {
+        let worker = &mut self.workers[w];
+        worker.compute_start = now;
+        worker.since_start = worker.since_start.saturating_add(1);
+        let done = match self
+            .compute
+            .draw(w as u32, worker.iteration, &mut self.rngs[w])
+        {
+            ComputeDraw::WallTime(took) => {
+                let warmup_s = batch.warmup_cpu_s / worker.cpu.fluid_rate(1);
+                now.saturating_add(SimTime::from_secs_f64(
+                    took * batch.share * self.job_factor + warmup_s,
+                ))
+            }
+            ComputeDraw::Factor(factor) => {
+                let work = self.cpu_s_per_iteration * factor * batch.share * self.job_factor
+                    + batch.warmup_cpu_s;
+                worker.cpu.run(now, work, self.threads)?
+            }
+        };
+        worker.compute_end = done;
+        Ok(done)
     }
 
     /// The compute ended at `compute_end` and the push latency has elapsed (`now`).
@@ -254,11 +271,25 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
             }
             return Ok(());
         }
+        // What `begin_compute` does for each, with the batch (the same iteration, and as many
+        // since every function started) and the phase change worked out once.
         debug_assert_eq!(self.pulls_in, 0);
-        for w in 0..self.workers.len() {
-            debug_assert_eq!(self.workers[w].iteration, iteration);
-            self.workers[w].iteration += 1;
-            self.begin_compute(now, w)?;
+        debug_assert!(self.batching);
+        let since_start = self.workers[0].since_start;
+        let batch = self.batch_of(iteration + 1, since_start);
+        let n = self.workers.len();
+        self.phases
+            .moved(Phase::Communication, Phase::Compute, now, n as u64);
+        for w in 0..n {
+            let worker = &mut self.workers[w];
+            debug_assert_eq!(worker.iteration, iteration);
+            debug_assert_eq!(worker.since_start, since_start);
+            debug_assert_eq!(worker.phase, Phase::Communication);
+            worker.iteration += 1;
+            worker.phase = Phase::Compute;
+            let done = self.run_compute(now, w, batch)?;
+            self.arrivals
+                .push(done.saturating_add(self.latency), w as u32);
         }
         Ok(())
     }
@@ -309,4 +340,13 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
             observer.checkpointed(done, saved, resumed);
         }
     }
+}
+
+/// What sets the CPU work of a worker's batch besides its draw ([`TrainingJob::run_compute`]).
+#[derive(Clone, Copy, Debug)]
+struct Batch {
+    /// The batch's share of a full one.
+    share: f64,
+    /// Extra CPU-seconds while the framework warms up.
+    warmup_cpu_s: f64,
 }
