@@ -43,6 +43,14 @@ pub struct FunctionCpu {
     phase_ns: u64,
     period_index: u64,
     used_ns: u64,
+    /// The kernel's thread count that `parallel` and `per_period_ns` are for (0 at first, whose
+    /// values they are too).
+    threads: u32,
+    /// vCPUs a burst on `threads` threads runs on at once: `min(threads, exposed vCPUs)`, at
+    /// least 1.
+    parallel: u64,
+    /// CPU time one whole period gives such a burst (ns): `min(quota, parallel x period)`.
+    per_period_ns: u64,
     /// The longest burst (CPU-seconds) that [`FunctionCpu::run`] times with plain integer
     /// arithmetic from a start before [`PLAIN_START_NS`]; longer bursts and later starts take the
     /// saturating twin of the same arithmetic.
@@ -77,8 +85,21 @@ impl FunctionCpu {
             phase_ns,
             period_index: u64::MAX,
             used_ns: 0,
+            threads: 0,
+            parallel: 1,
+            per_period_ns: quota_ns.min(period_ns),
             plain_work_s,
         }
+    }
+
+    /// Sets what a burst on `threads` threads runs with (`parallel`, `per_period_ns`): worked out
+    /// when the thread count changes (a job's start-up runs on one thread, its iterations on
+    /// all), not for every burst.
+    #[cold]
+    fn set_threads(&mut self, threads: u32) {
+        self.threads = threads;
+        self.parallel = u64::from(threads.min(self.exposed_vcpus).max(1));
+        self.per_period_ns = self.quota_ns.min(self.parallel * self.period_ns);
     }
 
     /// The function's CPU share (vCPUs).
@@ -183,8 +204,11 @@ impl FunctionCpu {
         if work_ns == 0 {
             return start;
         }
+        if threads != self.threads {
+            self.set_threads(threads);
+        }
         let p = self.period_ns;
-        let par = u64::from(threads.min(self.exposed_vcpus).max(1));
+        let par = self.parallel;
         let t = start.as_nanos();
         // Periods start at phase + k * p; index them from the one containing t.
         let shifted = add(t, p - self.phase_ns);
@@ -211,7 +235,7 @@ impl FunctionCpu {
         }
         // Spend what this period allows, then whole periods of min(quota, par * p) each, then the rest.
         let remaining = work_ns - available_now;
-        let per_period = self.quota_ns.min(par * p);
+        let per_period = self.per_period_ns;
         let whole = (remaining - 1) / per_period;
         let last = remaining - whole * per_period;
         let last_start = add(period_end, mul(whole, p));
@@ -231,6 +255,32 @@ mod tests {
 
     fn ms(t: SimTime) -> f64 {
         t.as_secs_f64() * 1e3
+    }
+
+    #[test]
+    fn what_a_thread_count_gives_is_the_same_kept_or_worked_out_anew() {
+        // One CPU whose thread count changes between bursts (kept values) against a twin that
+        // works them out before every burst: the same ends, on platforms exposing 1 to 6 vCPUs.
+        for memory_mb in [128, 1024, 1769, 3008, 10240] {
+            let mut kept = cpu("aws-2024", memory_mb, CpuMode::Cfs, 0.3);
+            let mut fresh = kept.clone();
+            let mut start = SimTime::ZERO;
+            for (i, threads) in [1, 2, 2, 0, 6, 1, 3, 3, 2].into_iter().enumerate() {
+                let work_s = 0.001 + 0.0137 * i as f64;
+                fresh.threads = u32::MAX;
+                let end = kept.run(start, work_s, threads).unwrap();
+                assert_eq!(
+                    end,
+                    fresh.run(start, work_s, threads).unwrap(),
+                    "{memory_mb} MB"
+                );
+                assert_eq!(
+                    (kept.parallel, kept.per_period_ns),
+                    (fresh.parallel, fresh.per_period_ns)
+                );
+                start = end.saturating_add(SimTime(1_234_567));
+            }
+        }
     }
 
     #[test]
