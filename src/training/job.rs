@@ -163,7 +163,8 @@ pub struct TrainingJob<
     /// worker and iteration, lets [`super::pushes`] run the push phase in one loop, and changes
     /// no result (tested against the queued path).
     pub(super) arrivals: Arrivals,
-    /// Whether [`Self::begin_compute`] adds to `arrivals` instead of queueing.
+    /// Whether a compute start ([`Self::begin_compute`], or the steady state's loop) adds its push
+    /// start to `arrivals` instead of queueing it.
     pub(super) batching: bool,
     /// Compute-done events handled from `arrivals`.
     pub(super) arrivals_handled: u64,

@@ -1,4 +1,5 @@
-//! The time breakdown's bookkeeping: how long workers spend in each [`Phase`], summed over them.
+//! The time breakdown's bookkeeping: how long workers spend in each phase (cold start, load,
+//! compute, communication, barrier wait, checkpoint), summed over them.
 
 use super::job::{Phase, Worker};
 use crate::engine::SimTime;
