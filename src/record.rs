@@ -54,6 +54,14 @@ pub struct Fields {
 }
 
 impl Fields {
+    /// Empty, with room for `fields` fields of `bytes` bytes in all.
+    pub fn with_capacity(fields: usize, bytes: usize) -> Self {
+        Fields {
+            text: String::with_capacity(bytes),
+            ends: Vec::with_capacity(fields),
+        }
+    }
+
     /// Appends a field.
     pub fn push(&mut self, field: &str) {
         self.text.push_str(field);
@@ -339,34 +347,41 @@ impl serde::ser::SerializeTupleStruct for Children<'_> {
 /// crate's default writer writes (tested), without setting one up per line. A field holding a
 /// comma, a quote, `\r` or `\n` is quoted, its quotes doubled; a line that would be empty (no
 /// fields, or one empty field) is `""`.
-pub fn csv_line<S: AsRef<[u8]>>(fields: impl IntoIterator<Item = S>) -> String {
-    let mut line = Vec::new();
+pub fn csv_line<S: AsRef<str>>(fields: impl IntoIterator<Item = S>) -> String {
+    let mut line = String::new();
+    push_csv_line(&mut line, fields);
+    line
+}
+
+/// Appends [`csv_line`]`(fields)` to `out`: rows written in bulk go straight into the buffer
+/// that is written out, without a `String` per row.
+pub fn push_csv_line<S: AsRef<str>>(out: &mut String, fields: impl IntoIterator<Item = S>) {
+    let from = out.len();
     for (i, field) in fields.into_iter().enumerate() {
         if i > 0 {
-            line.push(b',');
+            out.push(',');
         }
         let field = field.as_ref();
         if field
-            .iter()
+            .bytes()
             .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
         {
-            line.push(b'"');
-            for &b in field {
-                if b == b'"' {
-                    line.push(b'"');
+            out.push('"');
+            for (j, part) in field.split('"').enumerate() {
+                if j > 0 {
+                    out.push_str("\"\"");
                 }
-                line.push(b);
+                out.push_str(part);
             }
-            line.push(b'"');
+            out.push('"');
         } else {
-            line.extend_from_slice(field);
+            out.push_str(field);
         }
     }
-    if line.is_empty() {
-        line.extend_from_slice(b"\"\"");
+    if out.len() == from {
+        out.push_str("\"\"");
     }
-    line.push(b'\n');
-    String::from_utf8(line).unwrap_or_default()
+    out.push('\n');
 }
 
 #[cfg(test)]
@@ -479,6 +494,14 @@ mod tests {
                 csv_line(&fields),
                 csv_crate_line(&fields),
                 "case {case}: {fields:?}"
+            );
+            // Appended to what a buffer holds already, the same line follows it.
+            let mut out = String::from("a,b\n");
+            push_csv_line(&mut out, &fields);
+            assert_eq!(
+                out,
+                format!("a,b\n{}", csv_crate_line(&fields)),
+                "case {case}"
             );
         }
         for fields in [

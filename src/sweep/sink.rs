@@ -30,7 +30,7 @@ use crate::atomic::write_atomically;
 use crate::error::{Error, Result};
 use crate::evaluate::{ReplicaRecord, SummaryBuilder};
 use crate::fingerprint::Sha256Stream;
-use crate::record::{self, Fields, csv_line, flat};
+use crate::record::{self, Fields, csv_line, flat, push_csv_line};
 
 /// Legacy column names kept after the summary: (name, the summary column it copies).
 const ALIASES: [(&str, &str); 3] = [
@@ -114,14 +114,18 @@ impl Layout {
         })
     }
 
-    /// The CSV lines of point record `r` (one, or one per replica) and how many there are.
-    fn rows(&self, config: &SweepConfig, r: &PointRecord) -> Result<(String, u64)> {
-        let mut fields = Fields::default();
+    /// Appends the CSV lines of point record `r` (one, or one per replica) to `text`, and says
+    /// how many there are.
+    fn rows(&self, config: &SweepConfig, r: &PointRecord, text: &mut String) -> Result<u64> {
+        // Room for a row of the header's width with fields of up to 16 bytes (numbers in their
+        // shortest form), so that a row seldom grows while it is built.
+        let columns = self.header.len();
+        let mut fields = Fields::with_capacity(columns, 16 * columns);
         fields.push_display(r.point);
         for text in config.axis_texts(r.point) {
             fields.push(&text);
         }
-        let mut settings = Fields::default();
+        let mut settings = Fields::with_capacity(self.settings.len(), 16 * self.settings.len());
         record::fields(&r.settings, &mut settings)?;
         for (value, _) in settings
             .iter()
@@ -142,20 +146,20 @@ impl Layout {
             fields.push_display(r.seed);
         }
         if config.per_replica {
-            let mut text = String::new();
             for run in &r.runs {
                 let mut line = fields.clone();
                 record::fields(&ReplicaRecord::from(run), &mut line)?;
-                text.push_str(&csv_line(line.iter()));
+                push_csv_line(text, line.iter());
             }
-            return Ok((text, r.runs.len() as u64));
+            return Ok(r.runs.len() as u64);
         }
         let summary_start = fields.len();
         record::fields(&r.summary, &mut fields)?;
         for &offset in &self.aliases {
             fields.push_copy(summary_start + offset);
         }
-        Ok((csv_line(fields.iter()), 1))
+        push_csv_line(text, fields.iter());
+        Ok(1)
     }
 }
 
@@ -404,9 +408,7 @@ impl SweepSink for CsvSink {
         let mut text = String::new();
         let mut lines = 0;
         for r in records {
-            let (rows, count) = open.layout.rows(config, r)?;
-            text.push_str(&rows);
-            lines += count;
+            lines += open.layout.rows(config, r, &mut text)?;
         }
         // Announce the append, append, then commit: a run stopped in between leaves at most
         // `pending_bytes` uncommitted bytes, which resuming verifies the bound of and cuts off.
