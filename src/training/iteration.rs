@@ -6,7 +6,7 @@
 use super::compute::{ComputeDraw, ComputeTimes};
 use super::job::{Event, Phase, TrainingJob};
 use super::observer::WorkerIteration;
-use super::pushes::completion_instant;
+use super::pushes::{PushIds, completion_instant};
 use crate::engine::SimTime;
 use crate::error::Result;
 use crate::network::{Direction, TransferNetwork};
@@ -131,8 +131,9 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         Ok(done)
     }
 
-    /// The compute ended at `compute_end` and the push latency has elapsed (`now`).
-    pub(super) fn compute_done(&mut self, now: SimTime, w: usize) {
+    /// Worker `w`'s compute ended at `compute_end` and the push latency has elapsed (`now`): its
+    /// push starts as flow `flow_id`, numbered as `ids` says.
+    pub(super) fn compute_done(&mut self, now: SimTime, w: usize, ids: PushIds, flow_id: usize) {
         let worker = &mut self.workers[w];
         let compute_end = worker.compute_end;
         self.phases.enter(worker, Phase::Communication, compute_end);
@@ -144,10 +145,11 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 compute_end,
             );
         }
+        self.push_ids = ids;
         self.network.start(
             now.as_secs_f64(),
             Direction::Push,
-            w,
+            flow_id,
             self.workload.model_mb,
         );
         self.arm(now, Direction::Push);
@@ -176,10 +178,13 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
             self.batching = false;
             self.arrivals.seal();
         } else {
-            for &w in &done {
-                match direction {
-                    Direction::Push => self.push_done(now, w),
-                    Direction::Pull => self.pull_done(now, w)?,
+            for &id in &done {
+                match (direction, self.push_ids) {
+                    (Direction::Push, PushIds::Workers) => self.push_done(now, id),
+                    (Direction::Push, PushIds::BatchPositions) => {
+                        self.push_done(now, self.arrivals.worker_at(id));
+                    }
+                    (Direction::Pull, _) => self.pull_done(now, id)?,
                 }
             }
         }

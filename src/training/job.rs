@@ -22,7 +22,7 @@ use super::observer::Observer;
 use super::options::SimOptions;
 use super::outcome::{Outcome, Status};
 use super::phases::PhaseTotals;
-use super::pushes::Arrivals;
+use super::pushes::{Arrivals, PushIds};
 use crate::engine::{Engine, SimTime};
 use crate::error::{Error, Result};
 use crate::network::{Direction, FastTransfers, Topology, TransferNetwork};
@@ -168,6 +168,8 @@ pub struct TrainingJob<
     pub(super) batching: bool,
     /// Compute-done events handled from `arrivals`.
     pub(super) arrivals_handled: u64,
+    /// What the ids of the push flows in flight stand for.
+    pub(super) push_ids: PushIds,
     /// Set by [`TrainingJob::run`]: an event that would be handled next anyway may be handled
     /// without queueing it (not while stepping, where each step is one event).
     pub(super) running_to_end: bool,
@@ -329,6 +331,7 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
             arrivals: Arrivals::with_capacity(plan.functions as usize),
             batching: false,
             arrivals_handled: 0,
+            push_ids: PushIds::Workers,
             running_to_end: false,
             events_unqueued: 0,
             pushes_in: 0,
@@ -481,10 +484,11 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
             return Ok(at);
         }
         if let Some((at, Some(w))) = queued {
+            let position = self.arrivals.position();
             self.arrivals.advance();
             self.arrivals_handled += 1;
             self.engine.advance_to(at);
-            self.compute_done(at, w as usize);
+            self.compute_done(at, w as usize, PushIds::BatchPositions, position);
             return Ok(at);
         }
         let Some((now, event)) = self.engine.pop() else {
@@ -498,7 +502,9 @@ impl<'a, N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'a, N, C> {
         match event {
             Event::InitDone(w) => self.init_done(now, w),
             Event::LoadDone(w) => self.begin_compute(now, w as usize)?,
-            Event::ComputeDone(w) => self.compute_done(now, w as usize),
+            Event::ComputeDone(w) => {
+                self.compute_done(now, w as usize, PushIds::Workers, w as usize);
+            }
             Event::AggregationDone => self.aggregation_done(now),
             Event::PullsStart => self.start_pulls(now),
             Event::CheckpointSaved => self.relaunch(now)?,

@@ -68,6 +68,19 @@ impl NextCompletion {
 /// Bits of a packed arrival that hold the worker.
 const WORKER_BITS: u32 = 20;
 
+/// What the flow ids of the pushes in flight stand for. The pushes of a batched iteration are
+/// numbered by their position in its sorted batch ([`Arrivals`]): the starts at one instant are
+/// then consecutive ids and join the link as one group, however their workers are numbered.
+/// Any other iteration's pushes are numbered by worker. Every push of an iteration ends before
+/// the next iteration's first begins (the barrier), so the pushes in flight are all of one kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PushIds {
+    /// Flow `i` is worker `i`'s push.
+    Workers,
+    /// Flow `i` is the push of the batch's `i`-th arrival.
+    BatchPositions,
+}
+
 /// The push starts of a batched iteration, handed out in order of time, then worker (the order
 /// in which their events would have been queued, since the job queues them in worker order).
 ///
@@ -145,18 +158,33 @@ impl Arrivals {
         self.next += 1;
     }
 
-    /// Hands out the next arrival, which is worker `w`'s at `at`, and says whether the one after
-    /// it is worker `w + 1`'s at the same instant. Packed, that is one integer comparison: the
-    /// following key is this key plus one (a worker below `2^WORKER_BITS - 1` never carries into
-    /// the time).
+    /// Hands out the next arrival, which is at `at`, and says whether the one after it is at the
+    /// same instant. Packed, that is one shift and one integer comparison.
     #[inline]
-    fn advance_in_group(&mut self, at: SimTime, w: u32) -> bool {
+    fn advance_in_group(&mut self, at: SimTime) -> bool {
         self.next += 1;
         if self.pairs.is_empty() {
-            let key = (at.as_nanos() << WORKER_BITS) | u64::from(w);
-            self.packed.get(self.next) == Some(&(key + 1))
+            self.packed
+                .get(self.next)
+                .is_some_and(|&key| key >> WORKER_BITS == at.as_nanos())
         } else {
-            self.pairs.get(self.next) == Some(&(at, w + 1))
+            self.pairs.get(self.next).is_some_and(|&(t, _)| t == at)
+        }
+    }
+
+    /// The position of the next arrival in the batch (its push's flow id, [`PushIds`]).
+    #[inline]
+    pub(super) fn position(&self) -> usize {
+        self.next
+    }
+
+    /// The worker of the arrival at `position` in the batch.
+    #[inline]
+    pub(super) fn worker_at(&self, position: usize) -> usize {
+        if self.pairs.is_empty() {
+            unpack(self.packed[position]).1 as usize
+        } else {
+            self.pairs[position].1 as usize
         }
     }
 
@@ -190,6 +218,7 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
             return;
         };
         let size_mb = self.workload.model_mb / flows;
+        self.push_ids = PushIds::BatchPositions;
         let mut next = self.next_completion[Direction::Push.index()].map(NextCompletion::Instant);
         let mut now = self.engine.now();
         let mut all_in = false;
@@ -206,9 +235,9 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 }
                 now = at;
                 self.completions += 1;
-                let workers = &mut self.workers;
-                let finished = link.finish_each(at.as_secs_f64(), |w| {
-                    let worker = &mut workers[w];
+                let (workers, arrivals) = (&mut self.workers, &self.arrivals);
+                let finished = link.finish_each(at.as_secs_f64(), |position| {
+                    let worker = &mut workers[arrivals.worker_at(position)];
                     debug_assert_eq!(worker.phase, Phase::Communication);
                     worker.phase = Phase::BarrierWait;
                     worker.push_end = at;
@@ -231,35 +260,37 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                     break;
                 }
                 now = at;
-                // Workers `w, w + 1, ...` whose pushes start at this same instant join the link
-                // as one group: no completion can come between them (one due by `at` went first,
-                // and one computed after a start at `at` is due after it), and `count` flows of
-                // one size started together are what `count` such flows started one by one are,
-                // finish points, rates and the order of completion included (tested against the
-                // event path, which starts them one by one). Without a continuous spread between
-                // functions most of an iteration's pushes start together.
+                // The arrivals at this same instant join the link as one group of flows, whose
+                // ids are their consecutive positions in the batch ([`PushIds`]): no completion
+                // can come between them (one due by `at` went first, and one computed after a
+                // start at `at` is due after it), and `count` flows of one size started together
+                // are what `count` such flows started one by one are, finish points, rates and
+                // the order of completion included (tested against the event path, which starts
+                // them one by one). Without a continuous spread between functions most of an
+                // iteration's pushes start at a few instants.
                 // Their computes ended at one instant too (`at` less the latency).
+                let first = self.arrivals.position();
                 let compute_end = self.workers[w as usize].compute_end;
-                let mut count = 0;
+                let mut worker = w as usize;
                 loop {
-                    let worker = &mut self.workers[(w + count) as usize];
-                    debug_assert_eq!(worker.phase, Phase::Compute);
-                    debug_assert_eq!(worker.compute_end, compute_end);
-                    worker.phase = Phase::Communication;
-                    let more = self.arrivals.advance_in_group(at, w + count);
-                    count += 1;
-                    if !more {
+                    let state = &mut self.workers[worker];
+                    debug_assert_eq!(state.phase, Phase::Compute);
+                    debug_assert_eq!(state.compute_end, compute_end);
+                    state.phase = Phase::Communication;
+                    if !self.arrivals.advance_in_group(at) {
                         break;
                     }
+                    worker = self.arrivals.worker_at(self.arrivals.position());
                 }
-                self.arrivals_handled += u64::from(count);
+                let count = self.arrivals.position() - first;
+                self.arrivals_handled += count as u64;
                 self.phases.moved(
                     Phase::Compute,
                     Phase::Communication,
                     compute_end,
-                    u64::from(count),
+                    count as u64,
                 );
-                link.add_group(at.as_secs_f64(), w as usize, count as usize, size_mb);
+                link.add_group(at.as_secs_f64(), first, count, size_mb);
                 next = NextCompletion::on(link, at);
             } else {
                 break;
@@ -318,28 +349,39 @@ mod tests {
     }
 
     #[test]
-    fn a_group_is_the_next_workers_at_the_same_instant_packed_or_not() {
-        // Worker 2 follows 1 at 5 ns; 3 is at another instant; 5 follows 4 only if both are at
-        // 9 ns. The last worker a packed key can hold, and one past it (which moves the batch to
-        // pairs), must not be taken for worker 0 of the next nanosecond.
+    fn a_group_is_every_arrival_at_one_instant_packed_or_not() {
+        // Workers 1 and 2 start at 5 ns, 3 at 6 ns, and 4, 5 and 7 at 9 ns: three groups, the
+        // last of workers that are not consecutive. Positions name them in order, and each
+        // position's worker is found again. The last worker a packed key can hold, and one past
+        // it (which moves the batch to pairs), must not be taken for worker 0 of the next
+        // nanosecond; huge times take the pairs too.
         let last = (1 << WORKER_BITS) - 2;
         for (batch, expected) in [
             (
                 vec![(5, 1), (5, 2), (6, 3), (9, 4), (9, 5), (9, 7)],
-                vec![true, false, false, true, false, false],
+                vec![true, false, false, true, true, false],
             ),
             (vec![(5, last), (6, 0)], vec![false, false]),
             (vec![(5, last + 1), (6, 0)], vec![false, false]),
             (vec![(5, last), (5, last + 1)], vec![true, false]),
+            (
+                vec![(u64::MAX, 3), (u64::MAX, 0), (7, 2)],
+                vec![false, true, false],
+            ),
         ] {
             let mut arrivals = Arrivals::with_capacity(0);
             for &(at, w) in &batch {
                 arrivals.push(SimTime(at), w);
             }
             arrivals.seal();
+            let mut sorted = batch.clone();
+            sorted.sort();
             let mut follows = Vec::new();
             while let Some((at, w)) = arrivals.peek() {
-                follows.push(arrivals.advance_in_group(at, w));
+                let position = arrivals.position();
+                assert_eq!(arrivals.worker_at(position), w as usize);
+                assert_eq!((at.as_nanos(), w), sorted[position]);
+                follows.push(arrivals.advance_in_group(at));
             }
             assert_eq!(follows, expected, "{batch:?}");
         }
