@@ -70,6 +70,8 @@ pub(super) struct Worker {
     pub(super) since_start: u32,
     pub(super) compute_start: SimTime,
     pub(super) compute_end: SimTime,
+    /// When the worker's last push finished, for an observer (the batched push loop, which runs
+    /// only without one, does not keep it).
     pub(super) push_end: SimTime,
     pub(super) end: Option<SimTime>,
     pub(super) billing_start: SimTime,

@@ -222,6 +222,7 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         let mut next = self.next_completion[Direction::Push.index()].map(NextCompletion::Instant);
         let mut now = self.engine.now();
         let mut all_in = false;
+        let pushes_before = self.pushes_in as usize;
         loop {
             let arrival = self.arrivals.peek();
             // A completion goes first on a tie with a start, and with a queued event.
@@ -235,12 +236,14 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 }
                 now = at;
                 self.completions += 1;
-                let (workers, arrivals) = (&mut self.workers, &self.arrivals);
+                // The flows finish in the order of their positions (equal sizes started in that
+                // order reach their finish points in it), so those finished so far this
+                // iteration are the first `pushes_in`: their workers' phases are set after the
+                // loop, not one by one here.
+                let mut position_due = self.pushes_in as usize;
                 let finished = link.finish_each(at.as_secs_f64(), |position| {
-                    let worker = &mut workers[arrivals.worker_at(position)];
-                    debug_assert_eq!(worker.phase, Phase::Communication);
-                    worker.phase = Phase::BarrierWait;
-                    worker.push_end = at;
+                    debug_assert_eq!(position, position_due, "pushes finish in batch order");
+                    position_due += 1;
                 });
                 self.phases.moved(
                     Phase::Communication,
@@ -298,6 +301,21 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         }
         self.next_completion[Direction::Push.index()] = next.map(NextCompletion::instant);
         self.engine.advance_to(now);
+        // The workers whose pushes finished in the loop wait at the barrier: all of them once
+        // every gradient is in, else those at the positions finished since the loop began (the
+        // event path goes on from there, and reads each worker's phase). Their push ends are
+        // not stored: only an observer reads them, and with one attached this loop never runs.
+        if all_in {
+            for worker in &mut self.workers {
+                worker.phase = Phase::BarrierWait;
+            }
+        } else {
+            for position in pushes_before..self.pushes_in as usize {
+                let worker = &mut self.workers[self.arrivals.worker_at(position)];
+                debug_assert_eq!(worker.phase, Phase::Communication);
+                worker.phase = Phase::BarrierWait;
+            }
+        }
         if all_in {
             self.gradients_arrived(now);
         }
