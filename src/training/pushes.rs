@@ -222,7 +222,7 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         let mut next = self.next_completion[Direction::Push.index()].map(NextCompletion::Instant);
         let mut now = self.engine.now();
         let mut all_in = false;
-        let pushes_before = self.pushes_in as usize;
+        let (started_before, pushes_before) = (self.arrivals.position(), self.pushes_in as usize);
         loop {
             let arrival = self.arrivals.peek();
             // A completion goes first on a tie with a start, and with a queued event.
@@ -272,18 +272,14 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
                 // them one by one). Without a continuous spread between functions most of an
                 // iteration's pushes start at a few instants.
                 // Their computes ended at one instant too (`at` less the latency).
+                // Their phases are set after the loop.
                 let first = self.arrivals.position();
                 let compute_end = self.workers[w as usize].compute_end;
-                let mut worker = w as usize;
-                loop {
-                    let state = &mut self.workers[worker];
-                    debug_assert_eq!(state.phase, Phase::Compute);
-                    debug_assert_eq!(state.compute_end, compute_end);
-                    state.phase = Phase::Communication;
-                    if !self.arrivals.advance_in_group(at) {
-                        break;
-                    }
-                    worker = self.arrivals.worker_at(self.arrivals.position());
+                while self.arrivals.advance_in_group(at) {
+                    debug_assert_eq!(
+                        self.workers[self.arrivals.worker_at(self.arrivals.position())].compute_end,
+                        compute_end
+                    );
                 }
                 let count = self.arrivals.position() - first;
                 self.arrivals_handled += count as u64;
@@ -301,15 +297,22 @@ impl<N: TransferNetwork, C: ComputeTimes + ?Sized> TrainingJob<'_, N, C> {
         }
         self.next_completion[Direction::Push.index()] = next.map(NextCompletion::instant);
         self.engine.advance_to(now);
-        // The workers whose pushes finished in the loop wait at the barrier: all of them once
-        // every gradient is in, else those at the positions finished since the loop began (the
-        // event path goes on from there, and reads each worker's phase). Their push ends are
-        // not stored: only an observer reads them, and with one attached this loop never runs.
+        // The workers' phases, as the loop left them (its totals are kept already): all at the
+        // barrier once every gradient is in; else those whose pushes started in the loop are
+        // communicating, and of them and the others those whose pushes finished in it are at the
+        // barrier (the event path goes on from there, and reads each worker's phase). Their push
+        // ends are not stored: only an observer reads them, and with one attached this loop never
+        // runs.
         if all_in {
             for worker in &mut self.workers {
                 worker.phase = Phase::BarrierWait;
             }
         } else {
+            for position in started_before..self.arrivals.position() {
+                let worker = &mut self.workers[self.arrivals.worker_at(position)];
+                debug_assert_eq!(worker.phase, Phase::Compute);
+                worker.phase = Phase::Communication;
+            }
             for position in pushes_before..self.pushes_in as usize {
                 let worker = &mut self.workers[self.arrivals.worker_at(position)];
                 debug_assert_eq!(worker.phase, Phase::Communication);
