@@ -218,3 +218,42 @@ fn a_timeout_at_or_just_before_a_pull_start_ends_both_paths_alike() {
     }
     assert_eq!(checked, 24);
 }
+
+#[test]
+fn a_job_past_the_packed_keys_range_ends_all_three_ways_alike() {
+    // Push starts past 2^44 ns (4.9 hours) do not fit a packed key, so the batch keeps pairs and
+    // the push loop maps flow ids to workers through them: 10 epochs of ResNet50 on 2 functions,
+    // checkpointed, take longer than that.
+    let workload = Workload::load("resnet50").unwrap();
+    let platform = Platform::load("aws-2020").unwrap();
+    let plan = Plan {
+        checkpoint: true,
+        ..Plan::with_default_batch(&workload, 2, 3008)
+    };
+    let options = SimOptions {
+        assumptions: Assumptions::realistic(CpuMode::Cfs, Jitter::default()),
+        seed: 5,
+        ..SimOptions::default()
+    };
+    let epochs = 10.0;
+    let whole = run(&workload, &platform, &plan, epochs, &options);
+    assert_eq!(whole.status, Status::Completed);
+    assert!(
+        whole.time_s > (1u64 << 44) as f64 / 1e9,
+        "{} s",
+        whole.time_s
+    );
+    let by_step = stepped(&workload, &platform, &plan, epochs, &options);
+    assert_eq!(json(&whole), json(&by_step), "run vs step");
+    let mut timeline = TimelineRecorder::new();
+    let observed = simulate_observed(
+        &workload,
+        &platform,
+        &plan,
+        epochs,
+        &options,
+        Some(&mut timeline),
+    )
+    .unwrap();
+    assert_eq!(json(&whole), json(&observed), "run vs observed");
+}

@@ -117,7 +117,7 @@ impl Arrivals {
     /// Adds worker `w`'s push start.
     #[inline]
     pub(super) fn push(&mut self, at: SimTime, w: u32) {
-        let fits = at.as_nanos() < 1 << (u64::BITS - WORKER_BITS) && w < (1 << WORKER_BITS) - 1;
+        let fits = at.as_nanos() < 1 << (u64::BITS - WORKER_BITS) && w < 1 << WORKER_BITS;
         if fits && self.pairs.is_empty() {
             self.packed
                 .push((at.as_nanos() << WORKER_BITS) | u64::from(w));
@@ -376,7 +376,7 @@ mod tests {
         // position's worker is found again. The last worker a packed key can hold, and one past
         // it (which moves the batch to pairs), must not be taken for worker 0 of the next
         // nanosecond; huge times take the pairs too.
-        let last = (1 << WORKER_BITS) - 2;
+        let last = (1 << WORKER_BITS) - 1;
         for (batch, expected) in [
             (
                 vec![(5, 1), (5, 2), (6, 3), (9, 4), (9, 5), (9, 7)],
