@@ -1,6 +1,7 @@
 //! Resolving a [`PointSpec`]: loading its workload and platform (with overrides), building its
 //! world and strategy, checking its plan, with caches shared by every point of a sweep.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -123,33 +124,61 @@ pub struct Resolver {
     strategies: Mutex<HashMap<String, Arc<dyn Strategy>>>,
 }
 
-/// Looks `key` up in `cache`, building and inserting it on a miss.
+/// Looks `key` up in `cache`, building and inserting it on a miss (the key is copied only then).
 fn cached<V: Clone>(
     cache: &Mutex<HashMap<String, V>>,
-    key: String,
+    key: &str,
     build: impl FnOnce() -> Result<V>,
 ) -> Result<V> {
-    if let Some(v) = cache
-        .lock()
-        .map_err(|_| Error::Internal("resolver cache poisoned".into()))?
-        .get(&key)
-    {
+    let lock = || {
+        cache
+            .lock()
+            .map_err(|_| Error::Internal("resolver cache poisoned".into()))
+    };
+    if let Some(v) = lock()?.get(key) {
         return Ok(v.clone());
     }
     let v = build()?;
-    cache
-        .lock()
-        .map_err(|_| Error::Internal("resolver cache poisoned".into()))?
-        .insert(key, v.clone());
+    lock()?.insert(key.to_string(), v.clone());
     Ok(v)
 }
 
-/// The cache key of a configuration with overrides.
-fn override_key(name: &str, overrides: &[(String, FieldValue)]) -> String {
+/// The cache key of a configuration with overrides: its name alone without any.
+fn override_key<'a>(name: &'a str, overrides: &[(String, FieldValue)]) -> Cow<'a, str> {
+    if overrides.is_empty() {
+        return Cow::Borrowed(name);
+    }
     let mut key = name.to_string();
     for (field, value) in overrides {
         key.push_str(&format!("|{field}={value}"));
     }
+    Cow::Owned(key)
+}
+
+/// The cache key of a world: every setting it is built from, the margin by its bits (as exact as
+/// its decimal form), the jitter's text last (it may hold any character). Written by hand: a
+/// sweep makes one for every point, twice, and `format!` took a fifth of resolving a point.
+fn world_key(
+    cpu: CpuMode,
+    network: NetworkModel,
+    ideal: bool,
+    margin_s: f64,
+    jitter: Option<&str>,
+) -> String {
+    let jitter = jitter.unwrap_or("");
+    let mut key = String::with_capacity(40 + jitter.len());
+    for part in [cpu.name(), network.name(), if ideal { "ideal" } else { "" }] {
+        key.push_str(part);
+        key.push('|');
+    }
+    let bits = margin_s.to_bits();
+    for digit in (0..16).rev() {
+        key.push(char::from(
+            b"0123456789abcdef"[(bits >> (4 * digit)) as usize & 0xf],
+        ));
+    }
+    key.push('|');
+    key.push_str(jitter);
     key
 }
 
@@ -242,7 +271,7 @@ impl Resolver {
             .as_deref()
             .ok_or_else(|| Error::invalid("workload", "every point needs a workload"))?;
         let overrides = &spec.workload_overrides;
-        cached(&self.workloads, override_key(name, overrides), || {
+        cached(&self.workloads, &override_key(name, overrides), || {
             load_with_overrides(ConfigKind::Workload, name, overrides, Workload::validate)
                 .map(Arc::new)
         })
@@ -252,7 +281,7 @@ impl Resolver {
     pub fn platform(&self, spec: &PointSpec) -> Result<Arc<Platform>> {
         let name = spec.platform.as_deref().unwrap_or(DEFAULT_PLATFORM);
         let overrides = &spec.platform_overrides;
-        cached(&self.platforms, override_key(name, overrides), || {
+        cached(&self.platforms, &override_key(name, overrides), || {
             load_with_overrides(ConfigKind::Platform, name, overrides, Platform::validate)
                 .map(Arc::new)
         })
@@ -310,7 +339,7 @@ impl Resolver {
         let jitter = spec.jitter.as_deref();
         cached(
             &self.worlds,
-            format!("{cpu}|{}|{network}|{ideal}|{margin}", jitter.unwrap_or("")),
+            &world_key(cpu, network, ideal, margin, jitter),
             || build(jitter).map(Arc::new),
         )
     }
@@ -331,7 +360,7 @@ impl Resolver {
             return Ok(None);
         };
         let cost_model = spec.cost_model.unwrap_or(self.defaults.cost_model);
-        cached(&self.strategies, format!("{text}|{cost_model}"), || {
+        cached(&self.strategies, &format!("{cost_model}|{text}"), || {
             let defaults = StrategyDefaults {
                 cost_model,
                 ..self.defaults.clone()
@@ -434,6 +463,38 @@ impl Resolver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn world_keys_differ_exactly_when_a_setting_does() {
+        let key =
+            |cpu, network, ideal, margin, jitter| world_key(cpu, network, ideal, margin, jitter);
+        let base = key(CpuMode::Cfs, NetworkModel::Fast, false, 40.0, None);
+        assert_eq!(base, "cfs|fast||4044000000000000|");
+        assert_eq!(
+            base,
+            key(CpuMode::Cfs, NetworkModel::Fast, false, 40.0, Some(""))
+        );
+        let others = [
+            key(CpuMode::Fluid, NetworkModel::Fast, false, 40.0, None),
+            key(CpuMode::Cfs, NetworkModel::Reference, false, 40.0, None),
+            key(CpuMode::Cfs, NetworkModel::Fast, true, 40.0, None),
+            key(
+                CpuMode::Cfs,
+                NetworkModel::Fast,
+                false,
+                f64::from_bits(40f64.to_bits() + 1),
+                None,
+            ),
+            key(CpuMode::Cfs, NetworkModel::Fast, false, 40.0, Some("pai")),
+            key(CpuMode::Cfs, NetworkModel::Fast, false, 0.0, None),
+            key(CpuMode::Cfs, NetworkModel::Fast, false, -0.0, None),
+            key(CpuMode::Cfs, NetworkModel::Fast, false, 40.0, Some("a|b")),
+        ];
+        for (i, k) in others.iter().enumerate() {
+            assert_ne!(*k, base);
+            assert!(others[i + 1..].iter().all(|o| o != k), "{k}");
+        }
+    }
 
     #[test]
     fn resolution_checks_and_caches() {

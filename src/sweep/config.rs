@@ -118,6 +118,17 @@ impl Axis {
             (_, None) => Err(Error::Internal("a range without a value".into())),
         }
     }
+
+    /// Sets value `i` (`i < len()`) on `spec`: what merging `value(i)`'s spec does, without
+    /// the value's text or a copy of a listed value (a sweep sets every axis of every point, twice).
+    fn set_on(&self, i: u64, spec: &mut PointSpec) -> Result<()> {
+        match (&self.values, self.raw(i)) {
+            (AxisValues::List(v), _) => spec.merge(&v[i as usize].spec),
+            (_, Some(raw)) => spec.merge(&PointSpec::one(&self.name, &raw)?),
+            (_, None) => return Err(Error::Internal("a range without a value".into())),
+        }
+        Ok(())
+    }
 }
 
 /// The axis value `raw` of parameter `name`; errors name the parameter.
@@ -479,8 +490,12 @@ impl SweepConfig {
     /// The full specification of point `index`: the base settings with its axis values applied.
     pub fn point(&self, index: u64) -> Result<PointSpec> {
         let mut spec = self.base.clone();
-        for value in self.axis_values(index)? {
-            spec.merge(&value.spec);
+        // Value indices as `value_indices` gives them (last axis fastest), without its vector.
+        for (k, axis) in self.axes.iter().enumerate() {
+            let stride = self.axes[k + 1..]
+                .iter()
+                .fold(1u64, |n, a| n.saturating_mul(a.len()));
+            axis.set_on((index / stride) % axis.len(), &mut spec)?;
         }
         Ok(spec)
     }
@@ -541,6 +556,42 @@ mod tests {
             vec![(
                 "network.ps_bandwidth_mb_per_s".to_string(),
                 crate::point::FieldValue::Int(600)
+            )]
+        );
+    }
+
+    #[test]
+    fn a_point_is_its_base_with_every_axis_value_merged_in_order() {
+        // Differential: `point` (strides, values set in place) against the axis values merged
+        // one by one, over lists, integer and real ranges, overrides, and two spellings of one
+        // override key (the later axis wins).
+        let c = parse(concat!(
+            "name = \"d\"\n[base]\nworkload = \"resnet50\"\nseed = 3\n[axes]\n",
+            "jitter = [\"none\", \"pai\", \"lambda\"]\n",
+            "functions = { from = 1, to = 7, step = 3 }\n",
+            "\"platform.network.ps_bandwidth_mb_per_s\" = [100, 200]\n",
+            "epochs = { from = 0.5, to = 1.5, step = 0.5 }\n",
+            "platform.network.ps_bandwidth_mb_per_s = [300, 400]\n",
+        ))
+        .unwrap();
+        assert_eq!(c.raw_points(), 3 * 3 * 2 * 3 * 2);
+        for index in 0..c.raw_points() {
+            let mut merged = c.base.clone();
+            for value in c.axis_values(index).unwrap() {
+                merged.merge(&value.spec);
+            }
+            assert_eq!(c.point(index).unwrap(), merged, "point {index}");
+        }
+        let last = c.point(c.raw_points() - 1).unwrap();
+        assert_eq!(
+            (last.jitter.as_deref(), last.functions, last.epochs),
+            (Some("lambda"), Some(7), Some(1.5))
+        );
+        assert_eq!(
+            last.platform_overrides,
+            vec![(
+                "network.ps_bandwidth_mb_per_s".to_string(),
+                crate::point::FieldValue::Int(400)
             )]
         );
     }
