@@ -29,6 +29,7 @@
 use crate::config::ConfigSource;
 use crate::error::{Error, Result};
 use crate::point::PointSpec;
+use crate::record::Fields;
 
 /// One value of an axis: its text (as the CSV shows it) and the setting it makes.
 #[derive(Clone, Debug, PartialEq)]
@@ -490,14 +491,35 @@ impl SweepConfig {
     /// The full specification of point `index`: the base settings with its axis values applied.
     pub fn point(&self, index: u64) -> Result<PointSpec> {
         let mut spec = self.base.clone();
-        // Value indices as `value_indices` gives them (last axis fastest), without its vector.
         for (k, axis) in self.axes.iter().enumerate() {
-            let stride = self.axes[k + 1..]
-                .iter()
-                .fold(1u64, |n, a| n.saturating_mul(a.len()));
-            axis.set_on((index / stride) % axis.len(), &mut spec)?;
+            axis.set_on(self.value_index(k, index), &mut spec)?;
         }
         Ok(spec)
+    }
+
+    /// Which value axis `k` takes at point `index`: entry `k` of `value_indices(index)`, without
+    /// its vector (last axis fastest).
+    fn value_index(&self, k: usize, index: u64) -> u64 {
+        let stride = self.axes[k + 1..]
+            .iter()
+            .fold(1u64, |n, a| n.saturating_mul(a.len()));
+        (index / stride) % self.axes[k].len()
+    }
+
+    /// Appends the texts of point `index`'s axis values to `fields`: [`Self::axis_texts`], one
+    /// field each, with integer ranges written without an intermediate string (a sweep writes one
+    /// row per point).
+    pub fn push_axis_texts(&self, index: u64, fields: &mut Fields) {
+        for (k, axis) in self.axes.iter().enumerate() {
+            let i = self.value_index(k, index);
+            match &axis.values {
+                AxisValues::List(values) => fields.push(&values[i as usize].text),
+                AxisValues::Integers { from, step, .. } => {
+                    fields.push_integer(from + i as i64 * step)
+                }
+                AxisValues::Reals { .. } => fields.push(&axis.text(i)),
+            }
+        }
     }
 
     /// Whether `seed` is set by the base settings or an axis.
@@ -581,6 +603,13 @@ mod tests {
                 merged.merge(&value.spec);
             }
             assert_eq!(c.point(index).unwrap(), merged, "point {index}");
+            let mut texts = Fields::default();
+            c.push_axis_texts(index, &mut texts);
+            assert_eq!(
+                texts.iter().collect::<Vec<_>>(),
+                c.axis_texts(index),
+                "point {index}"
+            );
         }
         let last = c.point(c.raw_points() - 1).unwrap();
         assert_eq!(

@@ -121,10 +121,8 @@ impl Layout {
         // shortest form), so that a row seldom grows while it is built.
         let columns = self.header.len();
         let mut fields = Fields::with_capacity(columns, 16 * columns);
-        fields.push_display(r.point);
-        for text in config.axis_texts(r.point) {
-            fields.push(&text);
-        }
+        fields.push_integer(r.point);
+        config.push_axis_texts(r.point, &mut fields);
         let mut settings = Fields::with_capacity(self.settings.len(), 16 * self.settings.len());
         record::fields(&r.settings, &mut settings)?;
         for (value, _) in settings
@@ -143,7 +141,7 @@ impl Layout {
             fields.push(text);
         }
         if self.seed {
-            fields.push_display(r.seed);
+            fields.push_integer(r.seed);
         }
         if config.per_replica {
             for run in &r.runs {
