@@ -129,7 +129,9 @@ fn output_is_identical_for_threads_shards_and_interruptions() {
 #[test]
 fn a_killed_sweep_resumes_to_the_same_bytes() {
     let dir = scratch("sweep-kill");
-    // About 2,000 jobs of 32-64 functions: seconds on one thread, so the kill lands mid-run.
+    // About 2,000 jobs of 32-64 functions in three chunks: the kill lands once the first chunk is
+    // committed, while the second runs (hundreds of milliseconds on one thread, however fast the
+    // machine), so the run is cut mid-way whatever its speed.
     let text = "name = \"big\"\n[base]\nworkload = \"resnet50\"\nepochs = 1\ncheckpoint = true\n[axes]\nfunctions = [32, 48, 64]\nmemory = { from = 2432, to = 3008, step = 64 }\nseed = { from = 1, to = 70 }\n";
     let config = write_config(&dir, "big.toml", text);
     let full = dir.join("full");
@@ -142,7 +144,24 @@ fn a_killed_sweep_resumes_to_the_same_bytes() {
         )))
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(400));
+    let progress = killed.join("progress.json");
+    let started = std::time::Instant::now();
+    while std::fs::read(&progress)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|p| p["points_done"].as_u64())
+        .is_none_or(|done| done == 0)
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "no chunk committed in 2 minutes"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the sweep ended before its first commit was seen"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
     let _ = child.kill();
     let _ = child.wait();
     assert!(
