@@ -5,6 +5,7 @@
 #
 #   per sweep point: `sweep configs/sweeps/bench-resnet50.toml` cut to one seed (640 points:
 #                    ResNet50, 1 epoch, n 1..64 x 10 memories, the default world), 1 thread;
+#                    and the same 640 points under `jitter = "pai"`;
 #   per job:         `simulate -w resnet50 -n 8 -m 3008` with 1,001 replicas less 1 replica, per
 #                    replica (49 iterations x 8 workers = 392 worker-iterations).
 #
@@ -45,10 +46,17 @@ grep -q '^seed = { from = 1, to = 1 }$' "$work/sweep.toml" || {
 }
 sweep=$(count "$binary" sweep "$work/sweep.toml" --out "$work/out" --threads 1 --force -q)
 points=$(($(wc -l <"$work/out/points.csv") - 1))
+sed 's/^checkpoint = true$/checkpoint = true\njitter = "pai"/' "$work/sweep.toml" >"$work/pai.toml"
+grep -q '^jitter = "pai"$' "$work/pai.toml" || {
+    echo "instructions.sh: configs/sweeps/bench-resnet50.toml no longer has the line this script adds the jitter after" >&2
+    exit 2
+}
+pai=$(count "$binary" sweep "$work/pai.toml" --out "$work/pai" --threads 1 --force -q)
 
 many=$(count "$binary" simulate -w resnet50 -n 8 -m 3008 --replicas 1001 --threads 1)
 one=$(count "$binary" simulate -w resnet50 -n 8 -m 3008 --replicas 1 --threads 1)
 per_job=$(((many - one) / 1000))
 
 echo "sweep bench-resnet50, one seed: $points points, $sweep instructions, $((sweep / points)) per point"
+echo "the same under pai: $pai instructions, $((pai / points)) per point"
 echo "simulate resnet50 8 x 3008 MB, 1 epoch: $per_job instructions per job, $((per_job / 392)) per worker-iteration"
