@@ -109,3 +109,38 @@ pub fn shared_data_dir() -> Option<PathBuf> {
     eprintln!("skipping: ../shared/data not found (set LAMBDASIM_DATA_DIR)");
     None
 }
+
+// Sweeps (tests/sweeps.rs, tests/sweep_tampering.rs).
+
+/// A small sweep (27 points of MobileNet, 0.2 epochs) for the sweep tests.
+pub const SMALL: &str = r#"
+name = "small"
+seed = 3
+[base]
+workload = "mobilenet"
+epochs = 0.2
+[axes]
+functions = [2, 4, 8]
+memory = { from = 1728, to = 3008, step = 320 }
+seed = { from = 1, to = 3 }
+"#;
+
+/// Writes a sweep configuration `text` as `dir/name` and returns its path.
+pub fn write_config(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Runs `lambdasim sweep config --out out -q extra`, which must succeed; returns its stdout.
+pub fn sweep(config: &str, out: &Path, extra: &str) -> String {
+    let line = format!("sweep {config} --out {} -q {extra}", out.display());
+    let run = lambdasim(&words(&line));
+    assert!(run.status.success(), "{line}: {}", stderr(&run));
+    String::from_utf8(run.stdout).unwrap()
+}
+
+/// The bytes of `out/points.csv`.
+pub fn csv(out: &Path) -> Vec<u8> {
+    std::fs::read(out.join("points.csv")).unwrap()
+}
