@@ -86,7 +86,8 @@ fn output_is_identical_for_threads_shards_and_interruptions() {
         !stop.join("points.csv").exists(),
         "no final CSV before the sweep completes"
     );
-    sweep(&config, &stop, "--resume --limit 20");
+    // On two threads the first chunk runs while the output opens, and is dropped on resuming.
+    sweep(&config, &stop, "--resume --limit 20 --threads 2");
     sweep(&config, &stop, "--resume");
     assert_eq!(csv(&stop), reference, "interrupted-then-resumed differs");
     assert!(!stop.join("progress.json").exists());
@@ -170,7 +171,7 @@ fn refuses_to_clobber_and_checks_what_it_resumes() {
     );
     // Resuming the complete sweep of the same configuration is a successful no-op (a requeued
     // batch task that had already finished); of another configuration it is refused.
-    let said = sweep(&config, &out, "--resume");
+    let said = sweep(&config, &out, "--resume --threads 2");
     assert!(said.contains("already complete"), "{said}");
     assert_eq!(csv(&out), complete);
     expect_user_error(

@@ -2,7 +2,8 @@
 //! directory with resume and shards, or memory), with progress reported to a callback.
 //!
 //! **Determinism.** Points run in chunks; within a chunk in parallel, results collected in point
-//! order and handed to the sink, which commits them before the next chunk runs. Every point's
+//! order and handed to the sink, which commits them chunk by chunk in point order (on several
+//! threads the next chunk runs meanwhile, and the first while the sink opens). Every point's
 //! result depends only on its parameters and seed (point `i` without a `seed` parameter uses
 //! `derive_seed(sweep seed, i)`), so the output is identical for any thread count, any sharding
 //! (after `merge`) and any interruption (after resuming).
@@ -14,6 +15,7 @@
 //!
 //! **Shards.** `shard (i, N)` runs the `i`-th of `N` contiguous blocks of the cross product.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -395,10 +397,57 @@ pub fn run_sweep(
             .fold(0, u64::saturating_add);
         Ok((to - from, work))
     };
+    // Runs points `from..to` and returns their records in point order and their work; once
+    // `cancel` is set, the points not yet started are skipped (the result is then discarded).
+    let run_chunk_unless =
+        |from: u64, to: u64, cancel: &AtomicBool| -> Result<(Vec<PointRecord>, u64)> {
+            let mut records = Vec::new();
+            let mut work = 0u64;
+            for (record, w) in parallel.map(from..to, |index| {
+                if cancel.load(Ordering::Relaxed) {
+                    return Ok((None, 0));
+                }
+                run_point(config, &resolver, index).map_err(|e| point_error(config, index, e))
+            })? {
+                records.extend(record);
+                work = work.saturating_add(w);
+            }
+            Ok((records, work))
+        };
+    let never = AtomicBool::new(false);
+    let run_chunk = |from: u64, to: u64| run_chunk_unless(from, to, &never);
+    // With a pool of several threads, work overlaps the sink's own: the first chunk runs while
+    // the sink opens its output (a few synced files), and each next chunk while the one before
+    // is committed (rows formatted, written, synced); chunks are still committed one by one in
+    // point order, so the output is the same.
+    let overlap = parallel.thread_count() > 1;
     // The first points are checked before the output is touched, so a bad configuration
     // writes nothing.
     let mut checked = precheck(first)?;
-    let mut done = sink.open(config, &shard)?.min(shard.len());
+    let mut chunk_started = Instant::now();
+    // The first chunk of a run that starts afresh; run during the opening, it is kept if the
+    // sink starts afresh indeed, and cancelled and dropped if it resumes or fails.
+    let fresh_first = (
+        first,
+        first.saturating_add(CHUNK.min(shard.len().min(limit))),
+    );
+    let cancel = AtomicBool::new(false);
+    let (opened, speculative) = std::thread::scope(|scope| {
+        let speculative = (overlap && fresh_first.1 > fresh_first.0)
+            .then(|| scope.spawn(|| run_chunk_unless(fresh_first.0, fresh_first.1, &cancel)));
+        let opened = sink.open(config, &shard);
+        if !matches!(opened, Ok(0)) {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        (opened, speculative.map(|handle| handle.join()))
+    });
+    let mut done = opened?.min(shard.len());
+    let speculative = match speculative {
+        Some(joined) if done == 0 => {
+            Some(joined.map_err(|_| Error::Internal("a sweep thread panicked".into()))??)
+        }
+        _ => None,
+    };
     if done > 0 {
         checked = precheck(first + done)?;
     }
@@ -410,27 +459,14 @@ pub fn run_sweep(
     let _stage = meter.begin(config.name.clone(), "points", stop - first - done);
     let mut work_done = 0u64;
     let mut per_point_s: Option<f64> = None;
-    // Runs points `from..to` and returns their records in point order and their work.
-    let run_chunk = |from: u64, to: u64| -> Result<(Vec<PointRecord>, u64)> {
-        let mut records = Vec::new();
-        let mut work = 0u64;
-        for (record, w) in parallel.map(from..to, |index| {
-            run_point(config, &resolver, index).map_err(|e| point_error(config, index, e))
-        })? {
-            records.extend(record);
-            work = work.saturating_add(w);
-        }
-        Ok((records, work))
-    };
     let chunk_end = |start: u64| start.saturating_add(CHUNK).min(stop);
-    // With a pool of several threads, the next chunk runs while this one is committed (rows
-    // formatted, written, synced), so the pool does not idle through the commit; chunks are
-    // still committed one by one in point order, so the output is the same.
-    let overlap = parallel.thread_count() > 1;
-    let mut chunk_started = Instant::now();
     let mut ready = if done < stop - first {
         let start = first + done;
-        Some((start, chunk_end(start), run_chunk(start, chunk_end(start))?))
+        let computed = match speculative {
+            Some(computed) => computed,
+            None => run_chunk(start, chunk_end(start))?,
+        };
+        Some((start, chunk_end(start), computed))
     } else {
         None
     };
@@ -484,41 +520,4 @@ pub fn run_sweep(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn point_errors_keep_internal_errors_internal() {
-        let config: SweepConfig = "name = \"e\"\n[axes]\nfunctions = [1, 2]\n"
-            .parse()
-            .unwrap();
-        let user = point_error(&config, 1, Error::invalid("memory", "too small"));
-        assert_eq!(user.exit_code(), 2);
-        assert_eq!(
-            user.to_string(),
-            "<string>: point 1 (functions=2): memory: too small"
-        );
-        let bug = point_error(&config, 0, Error::Internal("a bug".into()));
-        assert_eq!(bug.exit_code(), 1);
-        assert_eq!(
-            bug.to_string(),
-            "internal error: <string>: point 0 (functions=1): a bug"
-        );
-    }
-
-    #[test]
-    fn shards_partition_the_points() {
-        for total in [1u64, 7, 100, 10_241] {
-            for count in 1..=5u64 {
-                let mut next = 0;
-                for i in 0..count {
-                    let (a, b) = shard_range(total, (i, count));
-                    assert_eq!(a, next);
-                    assert!(b >= a);
-                    next = b;
-                }
-                assert_eq!(next, total);
-            }
-        }
-    }
-}
+mod tests;
