@@ -74,7 +74,7 @@ impl Parallelism {
     /// Items are handed out one at a time: an idle thread may take any item no thread has
     /// started. Items differ in cost (a sweep's points run 1 to 64 functions), and rayon's
     /// default splitting of a range stops at about a quarter of it per thread, which left one
-    /// thread of two idle for 2-4 ms at the end of every 1,024-point sweep chunk.
+    /// thread of two idle for 2-4 ms at the end of most 1,024-point sweep chunks.
     pub fn map<T, F>(&self, range: std::ops::Range<u64>, f: F) -> Result<Vec<T>>
     where
         T: Send,
