@@ -431,6 +431,10 @@ pub fn run_sweep(
         first,
         first.saturating_add(CHUNK.min(shard.len().min(limit))),
     );
+    let meter = parallel.meter();
+    // The stage a display shows: opened for a run that starts afresh, so that it shows while
+    // that first chunk runs, and opened again with the points left if the sink resumes.
+    let fresh_stage = meter.begin(config.name.clone(), "points", shard.len().min(limit));
     let cancel = AtomicBool::new(false);
     let (opened, speculative) = std::thread::scope(|scope| {
         let speculative = (overlap && fresh_first.1 > fresh_first.0)
@@ -455,8 +459,12 @@ pub fn run_sweep(
     let stop = first + done + (shard.len() - done).min(limit);
     let (checked, checked_work) = (checked.0.max(1), checked.1);
     let predicted_work = checked_work as f64 * (stop - first - done) as f64 / checked as f64;
-    let meter = parallel.meter();
-    let _stage = meter.begin(config.name.clone(), "points", stop - first - done);
+    let _stage = if done > 0 {
+        drop(fresh_stage);
+        meter.begin(config.name.clone(), "points", stop - first - done)
+    } else {
+        fresh_stage
+    };
     let mut work_done = 0u64;
     let mut per_point_s: Option<f64> = None;
     let chunk_end = |start: u64| start.saturating_add(CHUNK).min(stop);

@@ -21,18 +21,31 @@ fn point_errors_keep_internal_errors_internal() {
     );
 }
 
-/// A sink that resumes from point `from` (or fails to open) and keeps what it is handed.
+/// A sink that resumes from point `from` (or fails to open), keeps what it is handed, and
+/// notes the progress stages shown when it opens and when it records.
 struct Resuming {
     from: Result<u64>,
     points: Vec<u64>,
     closed: Option<(u64, bool)>,
+    meter: Meter,
+    shown: Vec<(u64, u64)>,
+}
+
+impl Resuming {
+    fn note_stage(&mut self) {
+        let stages = self.meter.snapshot();
+        assert_eq!(stages.len(), 1, "{stages:?}");
+        self.shown.push((stages[0].done, stages[0].total));
+    }
 }
 
 impl SweepSink for Resuming {
     fn open(&mut self, _: &SweepConfig, _: &ShardInfo) -> Result<u64> {
+        self.note_stage();
         std::mem::replace(&mut self.from, Ok(0))
     }
     fn record(&mut self, _: &SweepConfig, records: &[PointRecord], _: u64) -> Result<()> {
+        self.note_stage();
         self.points.extend(records.iter().map(|r| r.point));
         Ok(())
     }
@@ -57,8 +70,10 @@ fn the_first_chunk_run_during_the_opening_is_dropped_unless_the_run_starts_afres
     "#
     .parse()
     .unwrap();
+    let meter = Meter::default();
     let options = SweepOptions {
         threads: Some(2),
+        meter: meter.clone(),
         ..SweepOptions::default()
     };
     let run = |from: Result<u64>| {
@@ -66,6 +81,8 @@ fn the_first_chunk_run_during_the_opening_is_dropped_unless_the_run_starts_afres
             from,
             points: Vec::new(),
             closed: None,
+            meter: meter.clone(),
+            shown: Vec::new(),
         };
         let report = run_sweep(&config, &options, &mut sink, &mut |_| {});
         (report, sink)
@@ -73,10 +90,13 @@ fn the_first_chunk_run_during_the_opening_is_dropped_unless_the_run_starts_afres
     let (report, fresh) = run(Ok(0));
     assert_eq!(report.unwrap().points_run, 100);
     assert_eq!(fresh.points, (0..100).collect::<Vec<_>>());
+    // The display shows the points while the first chunk runs, and the points left on resuming.
+    assert_eq!(fresh.shown, [(0, 100), (0, 100)]);
     let (report, resumed) = run(Ok(60));
     assert_eq!(report.unwrap().points_run, 40);
     assert_eq!(resumed.points, (60..100).collect::<Vec<_>>());
     assert_eq!(resumed.closed, Some((100, true)));
+    assert_eq!(resumed.shown, [(0, 100), (0, 40)]);
     let (report, failed) = run(Err(Error::invalid("out", "not a sweep directory")));
     assert_eq!(
         report.unwrap_err().to_string(),
