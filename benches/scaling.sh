@@ -13,6 +13,10 @@ cd "$(dirname "$0")/.."
 
 binary=${1:-}
 rounds=${2:-10}
+if ! [[ "$rounds" =~ ^[1-9][0-9]*$ ]]; then
+    echo "scaling.sh: ROUNDS must be a whole number of pairs, at least 1; got '$rounds'" >&2
+    exit 2
+fi
 if [ -z "$binary" ]; then
     cargo build --release --locked -q
     binary=target/release/lambdasim
